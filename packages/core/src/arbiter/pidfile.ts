@@ -1,0 +1,52 @@
+import { readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { PreError } from '../errors.js';
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function readPid(file: string): number | null {
+  try {
+    const pid = Number.parseInt(readFileSync(file, 'utf8').trim(), 10);
+    return Number.isInteger(pid) && pid > 0 ? pid : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The arbiter's pidfile: refuses to overwrite a live process's, written atomically, removed only if still ours. */
+export class Pidfile {
+  readonly path: string;
+
+  constructor(path: string) {
+    this.path = path;
+  }
+
+  create(pid: number): void {
+    const existing = readPid(this.path);
+    if (existing !== null && existing !== pid && isRunning(existing)) {
+      throw new PreError('PRE_ERR_PIDFILE', `Already running on pid ${existing} (or pidfile ${this.path} is stale).`);
+    }
+    const tmp = `${this.path}.${pid}.tmp`;
+    try {
+      writeFileSync(tmp, `${pid}\n`);
+      renameSync(tmp, this.path);
+    } catch (err) {
+      throw new PreError('PRE_ERR_PIDFILE', `Cannot write pidfile ${this.path}: ${(err as Error).message}`);
+    }
+  }
+
+  unlink(pid: number): void {
+    if (readPid(this.path) !== pid) return;
+    try {
+      unlinkSync(this.path);
+    } catch {
+      // already gone
+    }
+  }
+}

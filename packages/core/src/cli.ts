@@ -1,0 +1,62 @@
+import { loadApp } from './app/load.js';
+import { appDisplayName } from './app/spec.js';
+import { Arbiter } from './arbiter/arbiter.js';
+import { ExitCode, PreError, type PreErrorCode } from './errors.js';
+import { formatHelp } from './settings/help.js';
+import { formatSettings, resolveSettings } from './settings/load.js';
+import { VERSION } from './version.js';
+import { resolveWorkerClass } from './worker/resolve.js';
+
+const EXIT_BY_CODE: Partial<Record<PreErrorCode, number>> = {
+  PRE_ERR_USAGE: ExitCode.USAGE,
+  PRE_ERR_APP_LOAD: ExitCode.APP_LOAD_ERROR,
+  PRE_ERR_APP_SHAPE: ExitCode.APP_LOAD_ERROR,
+  PRE_ERR_WORKER_CLASS: ExitCode.WORKER_BOOT_ERROR,
+};
+
+/** `pre [OPTIONS] APP`. */
+export async function main(argv: readonly string[]): Promise<void> {
+  process.exitCode = await runCli(argv);
+  // Exit explicitly: an app or hook may have left handles open in the arbiter.
+  process.exit();
+}
+
+async function runCli(argv: readonly string[]): Promise<number> {
+  try {
+    const sources = { argv, env: process.env, cwd: process.cwd() };
+    const { settings, configFile, help, version } = await resolveSettings(sources);
+    if (help) return print(formatHelp());
+    if (version) return print(`pre ${VERSION}`);
+    if (settings.print_config) return print(formatSettings(settings));
+    if (!settings.app) {
+      throw new PreError('PRE_ERR_USAGE', 'No APP given. Usage: pre [OPTIONS] APP — for example: pre app.js:handler --workers 4 (see pre --help)');
+    }
+    if (settings.chdir) process.chdir(settings.chdir);
+    const workerClass = await resolveWorkerClass(settings.worker_class, process.cwd());
+    if (settings.check_config) {
+      await loadApp(settings.app, process.cwd(), settings.app_shape);
+      return print(`Config OK: app ${settings.app}, worker class ${settings.worker_class}`);
+    }
+    const arbiter = new Arbiter({
+      sources,
+      settings,
+      configFile,
+      procName: settings.proc_name ?? appDisplayName(settings.app),
+      bindsOwnListeners: workerClass.WorkerClass.bindsOwnListeners === true,
+    });
+    await arbiter.start();
+    return await arbiter.run();
+  } catch (err) {
+    if (err instanceof PreError) {
+      process.stderr.write(`Error: ${err.message}\n`);
+      return EXIT_BY_CODE[err.code] ?? ExitCode.ERROR;
+    }
+    process.stderr.write(`Error: ${err instanceof Error && err.stack ? err.stack : String(err)}\n`);
+    return ExitCode.ERROR;
+  }
+}
+
+function print(text: string): number {
+  process.stdout.write(`${text}\n`);
+  return ExitCode.OK;
+}

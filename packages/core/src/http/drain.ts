@@ -1,0 +1,91 @@
+import type { Server as HttpServer, IncomingMessage, ServerResponse } from 'node:http';
+import { Server as NetServer, type Socket } from 'node:net';
+
+interface ConnectionState {
+  active: number;
+  idleSince: number;
+  response: ServerResponse | null;
+}
+
+/** How long a keep-alive connection must have been idle before a graceful stop closes it. */
+export const DRAIN_IDLE_MS = 200;
+const DRAIN_TICK_MS = 50;
+
+/**
+ * Tracks the connections of node:http servers so a graceful stop loses nothing.
+ * `server.close()` would close idle keep-alive connections at once, racing clients that are sending
+ * their next request (measured: 5–9 failures per reload). Instead: stop accepting, answer every
+ * later request with `Connection: close`, and close only connections idle for DRAIN_IDLE_MS.
+ */
+export class HttpDrain {
+  #draining = false;
+  readonly #connections = new Map<Socket, ConnectionState>();
+  readonly #servers: HttpServer[] = [];
+
+  get draining(): boolean {
+    return this.#draining;
+  }
+
+  /** Number of open connections across the tracked servers. */
+  get connections(): number {
+    return this.#connections.size;
+  }
+
+  track(server: HttpServer): void {
+    this.#servers.push(server);
+    server.on('connection', (socket: Socket) => {
+      const state: ConnectionState = { active: 0, idleSince: performance.now(), response: null };
+      this.#connections.set(socket, state);
+      socket.once('close', () => this.#connections.delete(socket));
+    });
+    server.prependListener('request', (req: IncomingMessage, res: ServerResponse) => {
+      const state = this.#connections.get(req.socket);
+      if (this.#draining) res.shouldKeepAlive = false;
+      if (!state) return;
+      state.active++;
+      state.response = res;
+      res.once('close', () => {
+        state.active--;
+        state.idleSince = performance.now();
+        if (state.response === res) state.response = null;
+      });
+    });
+  }
+
+  /** Graceful: stop accepting, let requests finish with `Connection: close`, close idle connections; resolves when none is left. */
+  async drain(): Promise<void> {
+    this.#draining = true;
+    this.#stopAccepting();
+    for (const state of this.#connections.values()) {
+      if (state.response && !state.response.headersSent) state.response.shouldKeepAlive = false;
+    }
+    await new Promise<void>((resolve) => {
+      const tick = (): void => {
+        const now = performance.now();
+        for (const [socket, state] of this.#connections) {
+          if (state.active === 0 && now - state.idleSince >= DRAIN_IDLE_MS) socket.destroy();
+        }
+        if (this.#connections.size === 0) {
+          clearInterval(timer);
+          resolve();
+        }
+      };
+      const timer = setInterval(tick, DRAIN_TICK_MS);
+      tick();
+    });
+  }
+
+  /** Fast: stop accepting and drop every connection now. */
+  closeAll(): void {
+    this.#draining = true;
+    this.#stopAccepting();
+    for (const socket of this.#connections.keys()) socket.destroy();
+  }
+
+  #stopAccepting(): void {
+    for (const server of this.#servers) {
+      // net.Server's close stops the listening handle only; http.Server's would also cut idle keep-alive connections.
+      if (server.listening) NetServer.prototype.close.call(server);
+    }
+  }
+}

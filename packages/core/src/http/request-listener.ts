@@ -1,0 +1,75 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { fetchToNodeListener } from '../app/fetch-adapter.js';
+import type { NodeListener } from '../app/load.js';
+import type { RequestInfo } from '../hooks.js';
+import type { Worker } from '../worker/worker.js';
+import { countResponseBytes, nodeAccessLogEntry } from './access-entry.js';
+
+export interface RequestListenerOptions {
+  /** The scheme fetch-style apps see in `request.url`. */
+  readonly scheme?: 'http' | 'https';
+}
+
+/**
+ * The app as a node:http request listener, with pre's duties around it: hooks, a 500 (and a live
+ * worker) when the app throws or rejects, the access log, and request accounting for max_requests.
+ */
+export function createRequestListener(worker: Worker, options: RequestListenerOptions = {}): (req: IncomingMessage, res: ServerResponse) => void {
+  const { app, settings, log, accessLog } = worker;
+  const onAppError = (err: unknown): void => log.exception('Error handling request', err);
+  const appListener: NodeListener = app.shape === 'node'
+    ? app.listener
+    : fetchToNodeListener(app.fetch, onAppError, { scheme: options.scheme ?? 'http' });
+  const logAccess = accessLog.enabled;
+  const hooks = worker.hasRequestHooks;
+  const closeAfterResponse = settings.keepalive === 0;
+
+  const fail = (req: IncomingMessage, res: ServerResponse, err: unknown): void => {
+    log.exception(`Error handling request ${req.method} ${req.url}`, err);
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    res.statusCode = 500;
+    res.setHeader('content-type', 'text/plain; charset=utf-8');
+    res.setHeader('connection', 'close');
+    res.end('Internal Server Error');
+  };
+
+  const invoke = (req: IncomingMessage, res: ServerResponse): void => {
+    try {
+      const result = appListener(req, res) as PromiseLike<unknown> | undefined;
+      if (result && typeof result.then === 'function') result.then(undefined, (err: unknown) => fail(req, res, err));
+    } catch (err) {
+      fail(req, res, err);
+    }
+  };
+
+  return function onRequest(req, res) {
+    const started = performance.now();
+    const startTime = logAccess ? Date.now() : 0;
+    if (closeAfterResponse) res.shouldKeepAlive = false;
+    const bytesWritten = logAccess ? countResponseBytes(res) : null;
+    const info: RequestInfo | undefined = hooks
+      ? { method: req.method ?? '', url: req.url ?? '', headers: req.headers, remoteAddress: req.socket.remoteAddress }
+      : undefined;
+
+    res.once('close', () => {
+      const durationMs = performance.now() - started;
+      const entry = bytesWritten
+        ? nodeAccessLogEntry(req, res, startTime, durationMs, contentLength(res) ?? bytesWritten())
+        : null;
+      worker.requestFinished(entry, info, info && { status: res.statusCode, bytes: bytesWritten?.(), durationMs });
+    });
+
+    if (info) worker.requestStarted(info).then(() => invoke(req, res), (err: unknown) => fail(req, res, err));
+    else invoke(req, res);
+  };
+}
+
+function contentLength(res: ServerResponse): number | undefined {
+  const value = res.getHeader('content-length');
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  return Number.isFinite(n) ? n : undefined;
+}

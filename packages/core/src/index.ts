@@ -1,0 +1,19 @@
+// The public API of @pre/core: what config files, worker packages and framework authors use.
+export { defineConfig, type PreConfig } from './settings/define-config.js';
+export type { Settings, SettingName } from './settings/registry.js';
+export { Worker, type WorkerClass, type WorkerOptions } from './worker/worker.js';
+export type { ListenerInfo } from './listeners/address.js';
+export type { LoadedApp, NodeListener } from './app/load.js';
+export { fetchToNodeListener, toWebRequest, writeWebResponse, type FetchHandler, type FetchContext } from './app/fetch-adapter.js';
+export { createNodeServer } from './http/node-server.js';
+export { createRequestListener, type RequestListenerOptions } from './http/request-listener.js';
+export { HttpDrain, DRAIN_IDLE_MS } from './http/drain.js';
+export { nodeAccessLogEntry } from './http/access-entry.js';
+export type { AccessLog, AccessLogEntry } from './logging/access-log.js';
+export type { Logger } from './logging/error-log.js';
+export type { LogLevel } from './logging/levels.js';
+export type {
+  Hooks, HookName, ArbiterInfo, WorkerInfo, WorkerProcessInfo, RequestInfo, ResponseInfo,
+} from './hooks.js';
+export { PreError, ExitCode, type PreErrorCode } from './errors.js';
+export { VERSION } from './version.js';

@@ -1,0 +1,98 @@
+import { lookup } from 'node:dns/promises';
+import { existsSync, lstatSync, unlinkSync } from 'node:fs';
+import net from 'node:net';
+import { getSystemErrorName } from 'node:util';
+import { PreError } from '../errors.js';
+import type { BindAddress, ListenerInfo } from './address.js';
+
+/** Node's internal handle type (TCP or Pipe wrap); only what we use. */
+interface ServerHandle {
+  fd: number;
+  getsockname?(out: { address?: string; port?: number }): number;
+  close(): void;
+}
+
+type CreateServerHandle = (address: string, port: number, addressType: number, fd?: number) => ServerHandle | number;
+
+/**
+ * Node's own way to get a bound but not yet listening socket. It is not public API, but it is the only
+ * way on Node 20 to bind once in the master without accepting there (see docs/architecture.md);
+ * it exists on Node 20, 22 and 24.
+ */
+const createServerHandle = (net as unknown as { _createServerHandle?: CreateServerHandle })._createServerHandle;
+
+/** A socket the arbiter bound; workers inherit `fd`. */
+export interface BoundListener {
+  readonly address: BindAddress;
+  readonly fd: number;
+  /** What the log and workers see (the actual port when 0 was asked). */
+  readonly info: Omit<ListenerInfo, 'fd'>;
+  close(): void;
+}
+
+export async function bindListener(address: BindAddress): Promise<BoundListener> {
+  if (!createServerHandle) {
+    throw new PreError('PRE_ERR_BIND', `This Node.js (${process.version}) lacks net._createServerHandle, which pre needs to bind in the arbiter.`);
+  }
+  if (address.kind === 'fd') {
+    return { address, fd: address.fd, info: { kind: 'fd', address: address.text, url: address.text }, close: () => {} };
+  }
+  if (address.kind === 'unix') {
+    removeStaleUnixSocket(address.path);
+    const handle = create(createServerHandle, address.path, -1, -1, address.text);
+    return {
+      address,
+      fd: handle.fd,
+      info: { kind: 'unix', address: address.text, path: address.path, url: `unix:${address.path}` },
+      close: () => {
+        handle.close();
+        try {
+          unlinkSync(address.path);
+        } catch {
+          // already gone
+        }
+      },
+    };
+  }
+  const ip = await resolveHost(address.host, address.family);
+  const handle = create(createServerHandle, ip.address, address.port, ip.family, address.text);
+  const out: { address?: string; port?: number } = {};
+  handle.getsockname?.(out);
+  const port = out.port ?? address.port;
+  const hostText = ip.family === 6 ? `[${ip.address}]` : ip.address;
+  return {
+    address,
+    fd: handle.fd,
+    info: { kind: 'tcp', address: `${hostText}:${port}`, host: ip.address, port, url: `http://${hostText}:${port}` },
+    close: () => handle.close(),
+  };
+}
+
+function create(fn: CreateServerHandle, host: string, port: number, type: number, text: string): ServerHandle {
+  const result = fn(host, port, type);
+  if (typeof result === 'number') {
+    const name = getSystemErrorName(result);
+    const why = name === 'EADDRINUSE' ? 'the address is already in use' : name === 'EACCES' ? 'permission denied' : name;
+    throw new PreError('PRE_ERR_BIND', `Cannot bind ${text}: ${why} (${name}).`);
+  }
+  return result;
+}
+
+async function resolveHost(host: string, family: 4 | 6): Promise<{ address: string; family: 4 | 6 }> {
+  if (net.isIP(host)) return { address: host, family };
+  try {
+    const found = await lookup(host === 'localhost' ? '127.0.0.1' : host);
+    return { address: found.address, family: found.family === 6 ? 6 : 4 };
+  } catch (err) {
+    throw new PreError('PRE_ERR_BIND', `Cannot bind ${host}: the host name does not resolve (${(err as Error).message}).`);
+  }
+}
+
+/** A socket file left by an earlier server is removed, as Gunicorn does; any other file there is an error. */
+function removeStaleUnixSocket(path: string): void {
+  if (!existsSync(path)) return;
+  if (!lstatSync(path).isSocket()) {
+    throw new PreError('PRE_ERR_BIND', `Cannot bind unix:${path}: the path exists and is not a socket.`);
+  }
+  unlinkSync(path);
+}

@@ -1,0 +1,318 @@
+import { openSync, writeSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import sonicBoom from 'sonic-boom';
+import type { SonicBoom } from 'sonic-boom';
+import { LOG_LEVELS, type LogLevel } from './levels.js';
+
+/** The logger handed to hooks, listeners and workers. */
+export interface Logger {
+  debug(message: string): void;
+  info(message: string): void;
+  warning(message: string): void;
+  error(message: string): void;
+  critical(message: string): void;
+  /** logs message at error level followed by the error's stack (or String(err)) */
+  exception(message: string, err: unknown): void;
+}
+
+export interface ErrorLogOptions {
+  /** '-' or null: stderr; otherwise the file to append to (its directory must exist). */
+  path: string | null;
+  level: LogLevel;
+}
+
+// sonic-boom is CommonJS: under NodeNext the default import is `module.exports`, which carries the class
+// as its `SonicBoom` property (a named import fails at run time).
+const SonicBoomClass = sonicBoom.SonicBoom;
+
+const LEVEL_RANK: Readonly<Record<LogLevel, number>> = Object.freeze({
+  debug: 0,
+  info: 1,
+  warning: 2,
+  error: 3,
+  critical: 4,
+});
+
+const LEVEL_LABEL: Readonly<Record<LogLevel, string>> = Object.freeze({
+  debug: 'DEBUG',
+  info: 'INFO',
+  warning: 'WARNING',
+  error: 'ERROR',
+  critical: 'CRITICAL',
+});
+
+/**
+ * Gunicorn's error log: `[2026-11-27 03:29:06 +0000] [12345] [INFO] message`, written synchronously so
+ * that the last lines of a dying process are not lost. Several processes may append to the same file.
+ */
+export class ErrorLog implements Logger {
+  /** Absolute path of the file, or null for stderr. */
+  readonly #file: string | null;
+  #boom: SonicBoom | null;
+  #level: LogLevel = 'info';
+  #threshold = LEVEL_RANK.info;
+  #writeErrorReported = false;
+
+  constructor(options: ErrorLogOptions) {
+    this.level = options.level;
+    if (options.path === null || options.path === '-') {
+      this.#file = null;
+      this.#boom = this.#createBoom(2);
+    } else {
+      this.#file = resolve(options.path);
+      this.#boom = this.#createBoom(openLogFile(this.#file, 'error log'));
+    }
+  }
+
+  get level(): LogLevel {
+    return this.#level;
+  }
+
+  set level(level: LogLevel) {
+    if (typeof level !== 'string' || !Object.hasOwn(LEVEL_RANK, level)) {
+      throw new TypeError(`invalid log level ${JSON.stringify(level)}; expected one of ${LOG_LEVELS.join(', ')}`);
+    }
+    this.#level = level;
+    this.#threshold = LEVEL_RANK[level];
+  }
+
+  isEnabled(level: LogLevel): boolean {
+    return LEVEL_RANK[level] >= this.#threshold;
+  }
+
+  debug(message: string): void {
+    if (this.#threshold <= LEVEL_RANK.debug) this.#write('debug', message);
+  }
+
+  info(message: string): void {
+    if (this.#threshold <= LEVEL_RANK.info) this.#write('info', message);
+  }
+
+  warning(message: string): void {
+    if (this.#threshold <= LEVEL_RANK.warning) this.#write('warning', message);
+  }
+
+  error(message: string): void {
+    if (this.#threshold <= LEVEL_RANK.error) this.#write('error', message);
+  }
+
+  critical(message: string): void {
+    this.#write('critical', message);
+  }
+
+  exception(message: string, err: unknown): void {
+    if (this.#threshold <= LEVEL_RANK.error) this.#write('error', `${message}\n${describeError(err)}`);
+  }
+
+  /**
+   * Reopens the file at its path (USR1 after logrotate moved it); a no-op for stderr. Never throws:
+   * when the file cannot be opened, the log keeps writing to the old file and says so there.
+   */
+  reopen(): void {
+    const file = this.#file;
+    const old = this.#boom;
+    if (file === null || old === null) return;
+    let fd: number;
+    try {
+      fd = openLogFile(file, 'error log');
+    } catch (err) {
+      this.error(`${errorText(err)}; still writing to the previous file`);
+      return;
+    }
+    flushQuietly(old);
+    this.#boom = this.#createBoom(fd);
+    this.#writeErrorReported = false;
+    endQuietly(old);
+  }
+
+  /** Writes out anything buffered (after a failed write) and fsyncs. */
+  flush(): void {
+    const boom = this.#boom;
+    if (boom === null) return;
+    try {
+      boom.flushSync();
+    } catch (err) {
+      this.#writeFailed(err);
+    }
+  }
+
+  /** Flushes and closes the file (never stderr); later messages are dropped. */
+  close(): void {
+    const boom = this.#boom;
+    if (boom === null) return;
+    this.flush();
+    this.#boom = null;
+    endQuietly(boom);
+  }
+
+  #write(level: LogLevel, message: string): void {
+    const boom = this.#boom;
+    if (boom === null) return;
+    try {
+      boom.write(formatLogLine(level, message));
+    } catch (err) {
+      this.#writeFailed(err);
+    }
+  }
+
+  #createBoom(fd: number): SonicBoom {
+    const boom = new SonicBoomClass({ fd, sync: true });
+    // Without a listener a write error would be thrown out of info() & co.
+    boom.on('error', (err: unknown) => {
+      if (boom === this.#boom) this.#writeFailed(err);
+    });
+    return boom;
+  }
+
+  /** A log that cannot write says so once on stderr (unless it is stderr), then keeps trying. */
+  #writeFailed(err: unknown): void {
+    if (this.#writeErrorReported) return;
+    this.#writeErrorReported = true;
+    if (this.#file === null) return;
+    reportToStderr(`cannot write to the error log '${this.#file}': ${errorText(err)}`);
+  }
+}
+
+// --- Shared with access-log.ts -------------------------------------------------------------------
+
+/**
+ * Opens `file` for appending (created with mode 0666 & ~umask) and returns its descriptor.
+ * Throws a plain Error that names the log and the reason; the original error is the `cause`.
+ * @internal
+ */
+export function openLogFile(file: string, what: string): number {
+  try {
+    return openSync(file, 'a');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException | null)?.code;
+    let reason: string;
+    switch (code) {
+      case 'ENOENT':
+        reason = `directory '${dirname(file)}' does not exist`;
+        break;
+      case 'ENOTDIR':
+        reason = `a component of '${dirname(file)}' is not a directory`;
+        break;
+      case 'EACCES':
+      case 'EPERM':
+        reason = 'permission denied';
+        break;
+      case 'EISDIR':
+        reason = 'it is a directory';
+        break;
+      default:
+        reason = errorText(err);
+    }
+    throw new Error(`cannot open the ${what} '${file}': ${reason}`, { cause: err });
+  }
+}
+
+/**
+ * One error log line, newline included: `[2026-11-27 03:29:06 +0000] [12345] [INFO] message\n`.
+ * @internal
+ */
+export function formatLogLine(level: LogLevel, message: string, now: number = Date.now(), pid: number = process.pid): string {
+  return `${errorLogTimestamp(now)} [${pid}] [${LEVEL_LABEL[level]}] ${message}\n`;
+}
+
+/**
+ * Writes an error line straight to fd 2, for a log that has nowhere else to complain; never throws.
+ * @internal
+ */
+export function reportToStderr(message: string): void {
+  try {
+    writeSync(2, formatLogLine('error', message));
+  } catch {
+    // Nothing left to tell.
+  }
+}
+
+/** `+0530`, `-0800`, `+0000`: the local offset from UTC at `date`. @internal */
+export function utcOffset(date: Date): string {
+  const east = -date.getTimezoneOffset();
+  const abs = Math.abs(east);
+  return `${east < 0 ? '-' : '+'}${pad2(Math.floor(abs / 60))}${pad2(abs % 60)}`;
+}
+
+/** @internal */
+export function pad2(n: number): string {
+  return n < 10 ? `0${n}` : String(n);
+}
+
+/** The message of any thrown value. @internal */
+export function errorText(err: unknown): string {
+  if (err instanceof Error) return err.message;
+  return safeString(err);
+}
+
+let cachedSecond = Number.NaN;
+let cachedTimestamp = '';
+
+/** `[2026-11-27 03:29:06 +0000]`, local time; computed once per second. */
+function errorLogTimestamp(now: number): string {
+  const second = Math.floor(now / 1000);
+  if (second !== cachedSecond) {
+    const d = new Date(second * 1000);
+    cachedTimestamp =
+      `[${d.getFullYear()}-${pad2(d.getMonth() + 1)}-${pad2(d.getDate())} ` +
+      `${pad2(d.getHours())}:${pad2(d.getMinutes())}:${pad2(d.getSeconds())} ${utcOffset(d)}]`;
+    cachedSecond = second;
+  }
+  return cachedTimestamp;
+}
+
+/** The stack (or String(err)), followed by the stacks of its causes. */
+function describeError(err: unknown): string {
+  let text = stackOf(err);
+  let current = err;
+  const seen = new Set<unknown>([err]);
+  for (let depth = 0; depth < 8; depth++) {
+    const cause = hasCause(current) ? current.cause : undefined;
+    if (cause === undefined || seen.has(cause)) break;
+    seen.add(cause);
+    text += `\nCaused by: ${stackOf(cause)}`;
+    current = cause;
+  }
+  return text;
+}
+
+function hasCause(value: unknown): value is { cause: unknown } {
+  return typeof value === 'object' && value !== null && 'cause' in value;
+}
+
+function stackOf(err: unknown): string {
+  if (typeof err === 'object' && err !== null) {
+    try {
+      const stack = (err as { stack?: unknown }).stack;
+      if (typeof stack === 'string' && stack !== '') return stack;
+    } catch {
+      // A throwing getter: fall back to String().
+    }
+  }
+  return safeString(err);
+}
+
+function safeString(value: unknown): string {
+  try {
+    return String(value);
+  } catch {
+    return Object.prototype.toString.call(value);
+  }
+}
+
+function flushQuietly(boom: SonicBoom): void {
+  try {
+    boom.flushSync();
+  } catch {
+    // The old destination is being dropped anyway.
+  }
+}
+
+/** Ends a destination: pending bytes are written, then the fd is closed (never 1 or 2). */
+function endQuietly(boom: SonicBoom): void {
+  try {
+    boom.end();
+  } catch {
+    // Already destroyed.
+  }
+}

@@ -1,0 +1,45 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { PreError, errorMessage } from '../errors.js';
+
+export const DEFAULT_CONFIG_FILES = ['pre.config.js', 'pre.config.mjs'] as const;
+
+/** The config file to load: the one named, or a default one in `cwd` when present. */
+export function findConfigFile(named: string | null, cwd: string): string | null {
+  if (named) {
+    const resolved = path.resolve(cwd, named);
+    if (!existsSync(resolved)) {
+      throw new PreError('PRE_ERR_CONFIG_FILE', `Config file not found: ${resolved} (from --config ${named})`);
+    }
+    return resolved;
+  }
+  for (const name of DEFAULT_CONFIG_FILES) {
+    const candidate = path.join(cwd, name);
+    if (existsSync(candidate)) return candidate;
+  }
+  return null;
+}
+
+/**
+ * Imports a config file and returns its settings object. `fresh` bypasses the module cache,
+ * so HUP sees an edited file.
+ */
+export async function importConfigFile(file: string, fresh = false): Promise<Record<string, unknown>> {
+  const url = pathToFileURL(file);
+  if (fresh) url.search = `?t=${Date.now()}-${Math.random().toString(36).slice(2)}`;
+  let mod: Record<string, unknown>;
+  try {
+    mod = (await import(url.href)) as Record<string, unknown>;
+  } catch (err) {
+    throw new PreError('PRE_ERR_CONFIG_FILE', `Cannot load config file ${file}: ${errorMessage(err)}`, { cause: err });
+  }
+  const config = mod.default;
+  if (config === null || typeof config !== 'object' || Array.isArray(config)) {
+    throw new PreError(
+      'PRE_ERR_CONFIG_FILE',
+      `Config file ${file} must export a settings object as its default export: export default defineConfig({ ... })`,
+    );
+  }
+  return config as Record<string, unknown>;
+}

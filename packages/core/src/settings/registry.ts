@@ -1,0 +1,243 @@
+import type { Hooks } from '../hooks.js';
+import type { SettingSpec } from './types.js';
+import * as v from './validators.js';
+import { DEFAULT_ACCESS_LOG_FORMAT } from '../logging/access-log.js';
+import type { LogLevel } from '../logging/levels.js';
+
+/** Declares one setting; the value type is inferred from its validator. */
+function setting<T>(spec: SettingSpec<T>): SettingSpec<T> {
+  return spec;
+}
+
+function hookSetting<K extends keyof Hooks>(name: K, signature: string, desc: string): SettingSpec<Hooks[K] | null> {
+  return setting({
+    name,
+    section: 'Server Hooks',
+    kind: 'hook',
+    validate: (raw) => v.hook<Hooks[K]>(raw),
+    default: null,
+    defaultDoc: 'none',
+    short: `Hook: ${signature}`,
+    desc: `\`${signature}\`\n\n${desc}`,
+  });
+}
+
+export const APP_SHAPES = ['auto', 'node', 'fetch'] as const;
+export type AppShapeSetting = (typeof APP_SHAPES)[number];
+
+/**
+ * Every setting of pre, declared once. The CLI parser, the config-file loader, --help,
+ * validation messages and docs/settings.md are all generated from this table.
+ */
+export const SETTINGS = {
+  // --- Config File ---
+  config: setting({
+    name: 'config', section: 'Config File', cli: ['-c', '--config'], meta: 'CONFIG', kind: 'string',
+    validate: v.optionalString, default: null, defaultDoc: './pre.config.js or ./pre.config.mjs when present',
+    short: 'The config file to load.',
+    desc: 'A JavaScript module (`.js`/`.mjs`) whose default export is the settings object, ideally built with `defineConfig({...})`. Without this option, `./pre.config.js` or `./pre.config.mjs` in the current directory is loaded when it exists.',
+    cliOnly: true,
+  }),
+  print_config: setting({
+    name: 'print_config', section: 'Config File', cli: ['--print-config'], kind: 'bool',
+    validate: v.bool, default: false,
+    short: 'Print the effective settings and exit.',
+    desc: 'Prints every setting with the value that results from defaults, config file, `PRE_CMD_ARGS` and the command line, then exits 0.',
+    cliOnly: true,
+  }),
+  check_config: setting({
+    name: 'check_config', section: 'Config File', cli: ['--check-config'], kind: 'bool',
+    validate: v.bool, default: false,
+    short: 'Check the configuration and the app, then exit.',
+    desc: 'Validates every setting, resolves the worker class and imports the app. Exits 0 when all is well, or prints the error and exits non-zero (4 when the app cannot be loaded).',
+    cliOnly: true,
+  }),
+
+  // --- App ---
+  app: setting({
+    name: 'app', section: 'App', meta: 'APP', kind: 'string',
+    validate: v.optionalString, default: null, defaultDoc: 'none (required)',
+    short: 'The app to serve: the positional APP argument.',
+    desc: 'A file, a directory (its package\'s `exports`/`main`) or a package name, optionally followed by `:exportName` or `:factory()`. Without a name, the `default` export is used, then an export named `app`, then `handler`. Given on the command line as the positional argument; a config file may set it.',
+  }),
+  app_shape: setting({
+    name: 'app_shape', section: 'App', cli: ['--app-shape'], meta: 'SHAPE', kind: 'string',
+    validate: v.oneOf(APP_SHAPES), default: 'auto' as AppShapeSetting,
+    short: 'Force the app shape: auto, node or fetch.',
+    desc: '`node`: a request listener `(req, res)` (Express, Koa\'s `app.callback()`, `http.createServer`\'s handler). `fetch`: an object with `fetch(request)` (Hono) or a function `(request) => Response`. `auto` detects it: an object with a `fetch` method, or a function taking fewer than 2 parameters, is a fetch handler; a function taking 2 or more is a node listener.',
+  }),
+  chdir: setting({
+    name: 'chdir', section: 'App', cli: ['--chdir'], meta: 'DIR', kind: 'string',
+    validate: v.optionalString, default: null, defaultDoc: 'the current directory',
+    short: 'Change to this directory before loading the app.',
+    desc: 'The arbiter changes directory before it loads the app; workers start there too.',
+  }),
+  raw_env: setting({
+    name: 'raw_env', section: 'App', cli: ['-e', '--env'], meta: 'KEY=VALUE', kind: 'list',
+    validate: v.keyValueList, default: [],
+    short: 'Set an environment variable in the workers (repeatable).',
+    desc: 'Each `KEY=VALUE` is set in the environment of every worker process, e.g. `-e NODE_ENV=production`.',
+  }),
+
+  // --- Server Socket ---
+  bind: setting({
+    name: 'bind', section: 'Server Socket', cli: ['-b', '--bind'], meta: 'ADDRESS', kind: 'list',
+    validate: v.stringList,
+    default: (env) => (env.PORT ? [`0.0.0.0:${env.PORT}`] : ['127.0.0.1:8000']),
+    defaultDoc: "['127.0.0.1:8000'], or ['0.0.0.0:$PORT'] when PORT is set",
+    short: 'The socket to bind (repeatable).',
+    desc: 'A `HOST:PORT` (`127.0.0.1:8000`, `0.0.0.0:80`, `:8000` for all interfaces), `[IPV6]:PORT`, `unix:PATH`, or `fd://N` for a socket inherited from the parent process. Repeat the flag to bind several. The arbiter binds each one once; workers accept on it.',
+  }),
+  backlog: setting({
+    name: 'backlog', section: 'Server Socket', cli: ['--backlog'], meta: 'INT', kind: 'int',
+    validate: v.int(1), default: 2048,
+    short: 'The maximum number of pending connections.',
+    desc: 'The listen(2) backlog of each bound socket: connections queue here while every worker is busy or being replaced.',
+  }),
+
+  // --- Worker Processes ---
+  workers: setting({
+    name: 'workers', section: 'Worker Processes', cli: ['-w', '--workers'], meta: 'INT', kind: 'int',
+    validate: v.int(1),
+    default: (env) => (env.WEB_CONCURRENCY ? v.int(1)(env.WEB_CONCURRENCY) : 1),
+    defaultDoc: '$WEB_CONCURRENCY, or 1',
+    short: 'The number of worker processes.',
+    desc: 'A good start is one or two per core. TTIN and TTOU change the number at run time. The `WEB_CONCURRENCY` environment variable sets the default, as on Heroku and in Gunicorn.',
+  }),
+  worker_class: setting({
+    name: 'worker_class', section: 'Worker Processes', cli: ['-k', '--worker-class'], meta: 'CLASS', kind: 'string',
+    validate: v.string, default: 'async',
+    short: 'The worker class: async, sync, threads, uws, or a module.',
+    desc: '`async` (`@pre/worker-async`), `sync` (`@pre/worker-sync`), `threads` (`@pre/worker-threads`) and `uws` (`@pre/worker-uws`) name the built-in classes; each is its own package, installed beside `@pre/core`. Anything else is a module specifier, optionally with `:ExportName`: `some-package`, `./workers/mine.js:MyWorker`.',
+  }),
+  threads: setting({
+    name: 'threads', section: 'Worker Processes', cli: ['--threads'], meta: 'INT', kind: 'int',
+    validate: v.int(1), default: 1,
+    short: 'Threads per worker, for worker classes that run threads.',
+    desc: 'Used by worker classes that run the app on several threads of one process (`threads`, `uws`); other classes ignore it.',
+  }),
+  worker_connections: setting({
+    name: 'worker_connections', section: 'Worker Processes', cli: ['--worker-connections'], meta: 'INT', kind: 'int',
+    validate: v.int(1), default: 1000,
+    short: 'The maximum number of simultaneous connections per worker.',
+    desc: 'Connections beyond this number are closed as soon as they are accepted.',
+  }),
+  max_requests: setting({
+    name: 'max_requests', section: 'Worker Processes', cli: ['--max-requests'], meta: 'INT', kind: 'int',
+    validate: v.int(0), default: 0,
+    short: 'Restart a worker after this many requests (0: never).',
+    desc: 'After serving this many requests, a worker stops gracefully and the arbiter starts a fresh one: a simple guard against memory leaks. 0 disables it.',
+  }),
+  max_requests_jitter: setting({
+    name: 'max_requests_jitter', section: 'Worker Processes', cli: ['--max-requests-jitter'], meta: 'INT', kind: 'int',
+    validate: v.int(0), default: 0,
+    short: 'Add up to this many requests, at random, to max_requests.',
+    desc: 'Each worker restarts after `max_requests + randint(0, max_requests_jitter)` requests, so that workers do not all restart at once.',
+  }),
+  timeout: setting({
+    name: 'timeout', section: 'Worker Processes', cli: ['-t', '--timeout'], meta: 'SECONDS', kind: 'number',
+    validate: v.number(0), default: 30,
+    short: 'Kill a worker that is silent for this many seconds (0: never).',
+    desc: 'Each worker\'s event loop touches a heartbeat file; a worker whose heartbeat is older than this gets SIGABRT, then SIGKILL, and is replaced. A handler stuck in a busy loop is caught this way. 0 disables the check.',
+  }),
+  graceful_timeout: setting({
+    name: 'graceful_timeout', section: 'Worker Processes', cli: ['--graceful-timeout'], meta: 'SECONDS', kind: 'number',
+    validate: v.number(0), default: 30,
+    short: 'Time workers get to finish their requests on a graceful stop.',
+    desc: 'After a graceful stop (TERM, HUP, max_requests, TTOU), workers still alive after this many seconds are killed.',
+  }),
+  keepalive: setting({
+    name: 'keepalive', section: 'Worker Processes', cli: ['--keep-alive'], meta: 'SECONDS', kind: 'number',
+    validate: v.number(0), default: 2,
+    short: 'Seconds to wait for the next request on a keep-alive connection.',
+    desc: 'Behind a load balancer, set it above the balancer\'s idle timeout. 0 closes the connection after each response.',
+  }),
+  worker_tmp_dir: setting({
+    name: 'worker_tmp_dir', section: 'Worker Processes', cli: ['--worker-tmp-dir'], meta: 'DIR', kind: 'string',
+    validate: v.optionalString, default: null, defaultDoc: '/dev/shm when writable, else the system temporary directory',
+    short: 'The directory of the workers\' heartbeat files.',
+    desc: 'Each worker touches an unlinked file here as its heartbeat. A memory-backed directory (`/dev/shm`) keeps the heartbeat off the disk.',
+  }),
+
+  // --- Server Mechanics ---
+  pidfile: setting({
+    name: 'pidfile', section: 'Server Mechanics', cli: ['-p', '--pid'], meta: 'FILE', kind: 'string',
+    validate: v.optionalString, default: null, defaultDoc: 'none',
+    short: 'Write the arbiter\'s pid to this file.',
+    desc: 'Written once the sockets are bound, removed when the arbiter exits. A pidfile that names a live process stops the start with an error.',
+  }),
+
+  // --- Logging ---
+  accesslog: setting({
+    name: 'accesslog', section: 'Logging', cli: ['--access-logfile'], meta: 'FILE', kind: 'string',
+    validate: v.optionalString, default: null, defaultDoc: 'none (no access log)',
+    short: 'The access log file; - for stdout.',
+    desc: 'One line per request in `access_log_format`. USR1 reopens it (for logrotate).',
+  }),
+  access_log_format: setting({
+    name: 'access_log_format', section: 'Logging', cli: ['--access-logformat'], meta: 'FORMAT', kind: 'string',
+    validate: v.string, default: DEFAULT_ACCESS_LOG_FORMAT,
+    short: 'The access log format (Gunicorn\'s atoms).',
+    desc: [
+      'Gunicorn\'s format and atoms:',
+      '',
+      '| atom | meaning |', '|---|---|',
+      '| `h` | remote address |', '| `l` | `-` |', '| `u` | user name (Basic auth) |', '| `t` | date of the request |',
+      '| `r` | status line (`GET /a?b=1 HTTP/1.1`) |', '| `m` | method |', '| `U` | URL path |', '| `q` | query string |',
+      '| `H` | protocol |', '| `s` | status |', '| `B` | response length |', '| `b` | response length or `-` |',
+      '| `f` | referer |', '| `a` | user agent |', '| `T` | request time, seconds |', '| `M` | request time, milliseconds |',
+      '| `D` | request time, microseconds |', '| `L` | request time, decimal seconds |', '| `p` | process id |',
+      '| `{header}i` | request header |', '| `{header}o` | response header |', '| `{NAME}e` | environment variable |',
+      '',
+      'Write each atom as `%(atom)s`, e.g. `%(h)s "%(r)s" %(s)s %(M)sms`.',
+    ].join('\n'),
+  }),
+  errorlog: setting({
+    name: 'errorlog', section: 'Logging', cli: ['--error-logfile', '--log-file'], meta: 'FILE', kind: 'string',
+    validate: v.string, default: '-',
+    short: 'The error log file; - for stderr.',
+    desc: 'Lifecycle events and errors, in Gunicorn\'s format: `[2026-11-27 03:29:06 +0000] [pid] [LEVEL] message`. USR1 reopens it.',
+  }),
+  loglevel: setting({
+    name: 'loglevel', section: 'Logging', cli: ['--log-level'], meta: 'LEVEL', kind: 'string',
+    validate: v.logLevel, default: 'info' as LogLevel,
+    short: 'The error log level: debug, info, warning, error, critical.',
+    desc: 'Messages below this level are not written.',
+  }),
+
+  // --- Process Naming ---
+  proc_name: setting({
+    name: 'proc_name', section: 'Process Naming', cli: ['-n', '--name'], meta: 'STRING', kind: 'string',
+    validate: v.optionalString, default: null, defaultDoc: 'the app\'s name',
+    short: 'The name in process titles.',
+    desc: 'Processes show as `pre: master [NAME]` and `pre: worker [NAME]` in `ps` and `top`.',
+  }),
+
+  // --- Server Hooks ---
+  on_starting: hookSetting('on_starting', 'on_starting(arbiter)', 'In the arbiter, before the sockets are bound and the workers spawned.'),
+  on_reload: hookSetting('on_reload', 'on_reload(arbiter)', 'In the arbiter, on HUP, after the configuration is re-read and before the new workers are spawned.'),
+  when_ready: hookSetting('when_ready', 'when_ready(arbiter)', 'In the arbiter, once the sockets are bound, just before the first workers are spawned.'),
+  pre_fork: hookSetting('pre_fork', 'pre_fork(arbiter, worker)', 'In the arbiter, just before a worker process is spawned (`worker.pid` is 0 then).'),
+  post_fork: hookSetting('post_fork', 'post_fork(worker)', 'In the new worker process, first thing, before the app is loaded. **Differs from Gunicorn:** pre spawns workers instead of forking them, so this runs in the worker, with the worker\'s info only.'),
+  post_worker_init: hookSetting('post_worker_init', 'post_worker_init(worker)', 'In the worker, after the app is loaded and before it starts accepting requests.'),
+  worker_int: hookSetting('worker_int', 'worker_int(worker)', 'In the worker, when it gets INT or QUIT (fast stop).'),
+  worker_abort: hookSetting('worker_abort', 'worker_abort(worker)', 'In the worker, when it gets SIGABRT after a heartbeat timeout. A worker whose event loop is blocked cannot run it; SIGKILL follows.'),
+  pre_request: hookSetting('pre_request', 'pre_request(worker, request)', 'In the worker, before the app handles a request. `request` has `method`, `url`, `headers` and `remoteAddress`.'),
+  post_request: hookSetting('post_request', 'post_request(worker, request, response)', 'In the worker, after a response was sent. `response` has `status`, `bytes` and `durationMs`.'),
+  child_exit: hookSetting('child_exit', 'child_exit(arbiter, worker)', 'In the arbiter, after a worker process exited (`worker.exitCode`, `worker.signal`).'),
+  worker_exit: hookSetting('worker_exit', 'worker_exit(worker)', 'In the worker, after it stopped serving and just before it exits. **Differs from Gunicorn,** whose `worker_exit` runs in the master.'),
+  nworkers_changed: hookSetting('nworkers_changed', 'nworkers_changed(arbiter, newValue, oldValue)', 'In the arbiter, when the target worker count changes (start, TTIN, TTOU, HUP). `oldValue` is null at start.'),
+  on_exit: hookSetting('on_exit', 'on_exit(arbiter)', 'In the arbiter, just before it exits.'),
+};
+
+export type SettingName = keyof typeof SETTINGS;
+type ValueOf<S> = S extends SettingSpec<infer T> ? T : never;
+
+/** The effective, validated settings. */
+export type Settings = { readonly [K in SettingName]: ValueOf<(typeof SETTINGS)[K]> };
+
+export const SETTING_LIST: readonly SettingSpec<unknown>[] = Object.values(SETTINGS) as SettingSpec<unknown>[];
+
+export const SECTION_ORDER = [
+  'Config File', 'App', 'Server Socket', 'Worker Processes', 'Server Mechanics', 'Logging', 'Process Naming', 'Server Hooks',
+] as const;

@@ -1,0 +1,24 @@
+import type { ListenerInfo } from '../listeners/address.js';
+
+/** Arbiter → worker, once, right after spawn. */
+export interface WorkerInitMessage {
+  readonly type: 'init';
+  readonly settings: Record<string, unknown>;
+  readonly configFile: string | null;
+  readonly age: number;
+  readonly heartbeatFd: number;
+  readonly listeners: readonly ListenerInfo[];
+  readonly procName: string;
+}
+
+/** Worker → arbiter. */
+export type WorkerMessage =
+  | { readonly type: 'booted' }
+  | { readonly type: 'app_error'; readonly message: string }
+  | { readonly type: 'boot_error'; readonly message: string }
+  | { readonly type: 'retiring'; readonly reason: string };
+
+/** The fd layout of a worker process: stdio 0-2, the IPC channel, the heartbeat file, then the listeners. */
+export const IPC_FD = 3;
+export const HEARTBEAT_FD = 4;
+export const FIRST_LISTENER_FD = 5;

@@ -1,0 +1,197 @@
+import { loadApp, type LoadedApp } from '../app/load.js';
+import { ExitCode, errorMessage } from '../errors.js';
+import { runHook, type WorkerInfo } from '../hooks.js';
+import { AccessLog } from '../logging/access-log.js';
+import { ErrorLog } from '../logging/error-log.js';
+import { importConfigFile } from '../settings/config-file.js';
+import { HOOK_NAMES } from '../hooks.js';
+import type { Settings } from '../settings/registry.js';
+import { Heartbeat, heartbeatInterval } from './heartbeat.js';
+import type { WorkerInitMessage, WorkerMessage } from './protocol.js';
+import { resolveWorkerClass } from './resolve.js';
+import type { Worker } from './worker.js';
+
+/**
+ * The life of a worker process: init → post_fork → load the worker class and the app → post_worker_init
+ * → run → (signal or retire) → stop → worker_exit → exit. Signal handlers only start a stop; the
+ * worker class does the serving.
+ */
+export class WorkerRuntime {
+  readonly #init: WorkerInitMessage;
+  readonly #settings: Settings;
+  readonly #log: ErrorLog;
+  readonly #accessLog: AccessLog;
+  readonly #heartbeat: Heartbeat;
+  #worker: Worker | null = null;
+  #stopping: 'graceful' | 'fast' | null = null;
+
+  private constructor(init: WorkerInitMessage, settings: Settings) {
+    this.#init = init;
+    this.#settings = settings;
+    this.#log = new ErrorLog({ path: settings.errorlog, level: settings.loglevel });
+    this.#accessLog = new AccessLog({ path: settings.accesslog, format: settings.access_log_format });
+    this.#heartbeat = new Heartbeat(init.heartbeatFd);
+  }
+
+  /** Entry point of a worker process. */
+  static async main(): Promise<void> {
+    const init = await receiveInit();
+    const settings = await withHooks(init);
+    await new WorkerRuntime(init, settings).run();
+  }
+
+  get #info(): WorkerInfo {
+    return { pid: process.pid, age: this.#init.age, workerClass: this.#settings.worker_class, log: this.#log };
+  }
+
+  async run(): Promise<void> {
+    process.title = `pre: worker [${this.#init.procName}]`;
+    this.#installSignalHandlers();
+    if (this.#settings.timeout > 0) {
+      this.#heartbeat.start(heartbeatInterval(this.#settings.timeout), () => this.#worker?.heartbeat() ?? true);
+    }
+    await runHook(this.#settings, 'post_fork', this.#log, this.#info);
+
+    let WorkerClass;
+    try {
+      ({ WorkerClass } = await resolveWorkerClass(this.#settings.worker_class, process.cwd()));
+    } catch (err) {
+      return this.#failBoot('boot_error', ExitCode.WORKER_BOOT_ERROR, errorMessage(err));
+    }
+    let app: LoadedApp;
+    try {
+      app = await loadApp(this.#settings.app ?? '', process.cwd(), this.#settings.app_shape);
+    } catch (err) {
+      return this.#failBoot('app_error', ExitCode.APP_LOAD_ERROR, errorMessage(err));
+    }
+    if (this.#stopping) return this.#exit();
+
+    try {
+      this.#worker = new WorkerClass({
+        settings: this.#settings,
+        app,
+        listeners: this.#init.listeners,
+        log: this.#log,
+        accessLog: this.#accessLog,
+        age: this.#init.age,
+        workerClass: this.#settings.worker_class,
+        onRetire: (reason) => this.#retire(reason),
+      });
+      await runHook(this.#settings, 'post_worker_init', this.#log, this.#info);
+      await this.#worker.run();
+    } catch (err) {
+      return this.#failBoot('boot_error', ExitCode.WORKER_BOOT_ERROR, `worker failed to start: ${err instanceof Error && err.stack ? err.stack : errorMessage(err)}`);
+    }
+    send({ type: 'booted' });
+  }
+
+  #installSignalHandlers(): void {
+    process.on('SIGTERM', () => void this.stop(true));
+    process.on('SIGHUP', () => void this.stop(true));
+    process.on('SIGINT', () => void this.#interrupt());
+    process.on('SIGQUIT', () => void this.#interrupt());
+    process.on('SIGUSR1', () => this.#reopenLogs());
+    process.on('SIGABRT', () => void this.#abort());
+    // Without handlers these would stop or kill the process; they mean nothing to a worker.
+    for (const signal of ['SIGTTIN', 'SIGTTOU', 'SIGWINCH', 'SIGUSR2'] as const) process.on(signal, () => {});
+    process.on('disconnect', () => {
+      this.#log.info(`Arbiter went away, shutting down worker (pid: ${process.pid})`);
+      void this.stop(true);
+    });
+    process.on('uncaughtException', (err) => {
+      this.#log.exception(`Uncaught exception in worker (pid: ${process.pid}); exiting`, err);
+      this.#flush();
+      process.exit(ExitCode.ERROR);
+    });
+  }
+
+  #reopenLogs(): void {
+    this.#log.reopen();
+    this.#accessLog.reopen();
+  }
+
+  async #interrupt(): Promise<void> {
+    await runHook(this.#settings, 'worker_int', this.#log, this.#info);
+    await this.stop(false);
+  }
+
+  async #abort(): Promise<void> {
+    await runHook(this.#settings, 'worker_abort', this.#log, this.#info);
+    this.#flush();
+    process.exit(ExitCode.ERROR);
+  }
+
+  #retire(reason: string): void {
+    this.#log.info(`Autorestarting worker after current request: ${reason}`);
+    send({ type: 'retiring', reason });
+    void this.stop(true);
+  }
+
+  /** Graceful or fast stop; a fast stop during a graceful one cuts it short. */
+  async stop(graceful: boolean): Promise<void> {
+    const mode = graceful ? 'graceful' : 'fast';
+    if (this.#stopping === 'fast' || this.#stopping === mode) return;
+    const escalating = this.#stopping === 'graceful';
+    this.#stopping = mode;
+    const worker = this.#worker;
+    if (!worker) return; // still booting: run() exits when it sees #stopping
+    worker.alive = false;
+    if (graceful) {
+      // The arbiter kills at graceful_timeout anyway; stopping ourselves first lets worker_exit run.
+      setTimeout(() => void this.stop(false), this.#settings.graceful_timeout * 1000).unref();
+    }
+    try {
+      await worker.stop(graceful);
+    } catch (err) {
+      this.#log.exception('Error while stopping the worker', err);
+    }
+    if (escalating || this.#stopping === mode) await this.#exit();
+  }
+
+  async #exit(): Promise<never> {
+    await runHook(this.#settings, 'worker_exit', this.#log, this.#info);
+    this.#log.info(`Worker exiting (pid: ${process.pid})`);
+    this.#heartbeat.stop();
+    this.#flush();
+    process.exit(ExitCode.OK);
+  }
+
+  #failBoot(type: 'boot_error' | 'app_error', code: number, message: string): never {
+    // The arbiter reports it once; the worker's own line is for debugging.
+    if (process.connected) this.#log.debug(message);
+    else this.#log.error(message);
+    send({ type, message });
+    this.#flush();
+    process.exit(code);
+  }
+
+  #flush(): void {
+    this.#accessLog.flush();
+    this.#log.flush();
+  }
+}
+
+function send(message: WorkerMessage): void {
+  if (process.connected) process.send?.(message);
+}
+
+function receiveInit(): Promise<WorkerInitMessage> {
+  return new Promise((resolve, reject) => {
+    if (!process.send) {
+      reject(new Error('A pre worker must be started by the pre arbiter (no IPC channel).'));
+      return;
+    }
+    process.once('message', (message: WorkerInitMessage) => resolve(message));
+  });
+}
+
+/** Settings cross the process boundary as data; hooks are functions, so the worker imports them from the config file. */
+async function withHooks(init: WorkerInitMessage): Promise<Settings> {
+  const settings: Record<string, unknown> = { ...init.settings };
+  for (const name of HOOK_NAMES) settings[name] = null;
+  if (init.configFile) {
+    const config = await importConfigFile(init.configFile);
+    for (const name of HOOK_NAMES) if (typeof config[name] === 'function') settings[name] = config[name];
+  }
+  return Object.freeze(settings) as Settings;
+}

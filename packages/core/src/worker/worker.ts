@@ -1,0 +1,119 @@
+import type { LoadedApp } from '../app/load.js';
+import { runHook, type RequestInfo, type ResponseInfo, type WorkerInfo } from '../hooks.js';
+import type { ListenerInfo } from '../listeners/address.js';
+import type { AccessLog, AccessLogEntry } from '../logging/access-log.js';
+import type { Logger } from '../logging/error-log.js';
+import type { Settings } from '../settings/registry.js';
+
+/** Everything the runtime hands a worker class. */
+export interface WorkerOptions {
+  readonly settings: Settings;
+  readonly app: LoadedApp;
+  /** The inherited listening sockets (fd >= 0), or, for classes that bind their own, the addresses to bind (fd -1). */
+  readonly listeners: readonly ListenerInfo[];
+  readonly log: Logger;
+  readonly accessLog: AccessLog;
+  readonly age: number;
+  readonly workerClass: string;
+  /** Called by `retire()`: the runtime stops this worker gracefully and the arbiter replaces it. */
+  readonly onRetire: (reason: string) => void;
+}
+
+/** A worker class: what `--worker-class` resolves to. */
+export interface WorkerClass {
+  new (options: WorkerOptions): Worker;
+  /** True when the class binds its own listeners (e.g. with SO_REUSEPORT) instead of inheriting the arbiter's. */
+  readonly bindsOwnListeners?: boolean;
+}
+
+/**
+ * The base of every worker class, built-in or third-party. The runtime owns the process lifecycle:
+ * it loads the app, constructs the worker, calls `run()`, keeps the heartbeat, and calls `stop()` on
+ * TERM (graceful) or INT/QUIT (fast). A class implements `run` and `stop`, and reports each request
+ * through `requestStarted`/`requestFinished` so hooks, the access log and `max_requests` work alike everywhere.
+ */
+export abstract class Worker {
+  static readonly bindsOwnListeners: boolean = false;
+
+  readonly settings: Settings;
+  readonly app: LoadedApp;
+  readonly listeners: readonly ListenerInfo[];
+  readonly log: Logger;
+  readonly accessLog: AccessLog;
+  readonly age: number;
+  readonly pid: number = process.pid;
+  readonly workerClass: string;
+  /** This worker retires after this many requests: `max_requests` plus its jitter, or Infinity. */
+  readonly maxRequests: number;
+  /** Requests finished so far. */
+  requestCount = 0;
+  /** False once a stop has begun. */
+  alive = true;
+  /** True when pre_request or post_request hooks are set: classes may skip building RequestInfo otherwise. */
+  readonly hasRequestHooks: boolean;
+
+  readonly #onRetire: (reason: string) => void;
+  #retired = false;
+
+  constructor(options: WorkerOptions) {
+    this.settings = options.settings;
+    this.app = options.app;
+    this.listeners = options.listeners;
+    this.log = options.log;
+    this.accessLog = options.accessLog;
+    this.age = options.age;
+    this.workerClass = options.workerClass;
+    this.#onRetire = options.onRetire;
+    const { max_requests: max, max_requests_jitter: jitter } = options.settings;
+    this.maxRequests = max > 0 ? max + Math.floor(Math.random() * (jitter + 1)) : Infinity;
+    this.hasRequestHooks = Boolean(options.settings.pre_request || options.settings.post_request);
+  }
+
+  /** Start serving. Resolve once the worker accepts connections on every listener. */
+  abstract run(): Promise<void>;
+
+  /**
+   * Stop serving. Graceful: stop accepting, let in-flight requests finish (answering them with
+   * `Connection: close`), close idle connections, then resolve. Fast: drop everything now.
+   * The arbiter kills the process if a graceful stop outlasts `graceful_timeout`.
+   */
+  abstract stop(graceful: boolean): Promise<void>;
+
+  /**
+   * Called from the event loop on every heartbeat tick; return false to withhold the beat (for instance
+   * while a request has outlived `timeout`), so that the arbiter aborts this worker.
+   */
+  heartbeat(): boolean {
+    return true;
+  }
+
+  /** What worker-side hooks receive. */
+  get info(): WorkerInfo {
+    return { pid: this.pid, age: this.age, workerClass: this.workerClass, log: this.log };
+  }
+
+  /** Runs `pre_request`; call it before the app sees the request. */
+  async requestStarted(request: RequestInfo): Promise<void> {
+    await runHook(this.settings, 'pre_request', this.log, this.info, request);
+  }
+
+  /**
+   * Call it once per finished request (whatever its outcome): counts it for `max_requests`, writes the
+   * access log line and runs `post_request`.
+   */
+  requestFinished(entry: AccessLogEntry | null, request?: RequestInfo, response?: ResponseInfo): void {
+    this.requestCount++;
+    if (entry) this.accessLog.log(entry);
+    if (request && response && this.settings.post_request) {
+      void runHook(this.settings, 'post_request', this.log, this.info, request, response);
+    }
+    if (this.requestCount >= this.maxRequests) this.retire(`max_requests (${this.requestCount} requests)`);
+  }
+
+  /** Leave gracefully: the runtime stops this worker and the arbiter starts a replacement. Idempotent. */
+  retire(reason: string): void {
+    if (this.#retired) return;
+    this.#retired = true;
+    this.#onRetire(reason);
+  }
+}
