@@ -5,7 +5,7 @@
  * - no body stream for GET/HEAD, or for requests that carry no body (no Content-Length/Transfer-Encoding);
  * - the request body stream is lazy: nothing is read from the socket until the app reads the body;
  * - the client-disconnect AbortSignal is installed without `init.signal` when the runtime allows it
- *   (passing `init.signal` costs ~15 µs per request in Node 20's undici; see `requestSignalKey`);
+ *   (passing `init.signal` costs ~15 µs per request in Node 20's undici; see `signalSlot`);
  * - headers are copied from `rawHeaders` (node's lazy `req.headers` object is never built) and written
  *   with one `writeHead()` call using the flat-array form;
  * - bodies whose bytes are available at once (string, ArrayBuffer, Uint8Array, Blob, JSON...) are sent
@@ -42,31 +42,54 @@ const BAD_REQUEST_BODY = 'Bad Request';
 
 const noop = (): void => {};
 
-type RequestWithSignalSlot = Request & Record<symbol, unknown>;
+type RequestWithSlots = Request & Record<symbol, unknown>;
 
 /**
- * Node's undici (Node 20/22) keeps a Request's signal in an own symbol-keyed property that both the
- * `signal` getter and `new Request(request)` / `fetch(request)` / `request.clone()` read. Replacing it
- * with our own signal right after construction gives exactly the semantics of `init.signal` without
- * the cost of undici's signal-following machinery (FinalizationRegistry, WeakRef, EventTarget
- * listeners). The behaviour is verified once at load; if it does not hold (another runtime), we pass
- * `init.signal` instead.
+ * The Requests we build. Node's undici makes `clone()` follow the original's signal only when undici
+ * itself aborted that signal; ours is aborted by us (see `signalSlot`), so clones follow it here.
  */
-const requestSignalKey: symbol | undefined = findRequestSignalKey();
+class NodeRequest extends Request {}
 
-function findRequestSignalKey(): symbol | undefined {
+const baseClone = Request.prototype.clone;
+// (A method declared in the class body would clash with undici-types, which types `clone` as a property.)
+Object.defineProperty(NodeRequest.prototype, 'clone', {
+  configurable: true,
+  writable: true,
+  value: function clone(this: Request): Request {
+    const copy = baseClone.call(this);
+    const signal = this.signal;
+    if (signalSlot !== undefined && !signal.aborted) {
+      const controller = new AbortController();
+      signal.addEventListener('abort', () => controller.abort(signal.reason), { once: true });
+      (copy as RequestWithSlots)[signalSlot] = controller.signal;
+    }
+    return copy;
+  },
+});
+
+/**
+ * Node's undici (Node 20/22) keeps a Request's signal in an own symbol-keyed property, read by the
+ * `signal` getter and by `new Request(request)` / `fetch(request)`. Storing our own signal there right
+ * after construction gives the semantics of `init.signal` without the cost of undici's
+ * signal-following machinery (getMaxListeners, an EventTarget listener, WeakRef and
+ * FinalizationRegistry: ~15 µs per request, more than the rest of the Request). The behaviour is
+ * verified once, here; where it does not hold (another runtime) we pass `init.signal` instead.
+ */
+const signalSlot: symbol | undefined = findSignalSlot();
+
+function findSignalSlot(): symbol | undefined {
   try {
-    const probe = new Request('http://localhost/') as RequestWithSignalSlot;
-    const original = probe.signal;
-    const key = Object.getOwnPropertySymbols(probe).find((k) => probe[k] === original);
+    const probe = new NodeRequest('http://localhost/') as RequestWithSlots;
+    const key = Object.getOwnPropertySymbols(probe).find((k) => probe[k] === probe.signal);
     if (key === undefined) return undefined;
     const controller = new AbortController();
     probe[key] = controller.signal;
     if (probe.signal !== controller.signal) return undefined;
     const copy = new Request(probe);
-    const clone = probe.clone();
+    // A clone must have the same slot, for NodeRequest.prototype.clone to fill in.
+    if (!Object.prototype.hasOwnProperty.call(baseClone.call(probe), key)) return undefined;
     controller.abort();
-    return copy.signal.aborted && clone.signal.aborted ? key : undefined;
+    return copy.signal.aborted ? key : undefined;
   } catch {
     return undefined;
   }
@@ -122,19 +145,19 @@ export function toWebRequest(req: IncomingMessage, res: ServerResponse, options?
   }
 
   let request: Request;
-  if (requestSignalKey !== undefined) {
+  if (signalSlot !== undefined) {
     request =
       body === undefined
         ? method === 'GET'
-          ? new Request(url)
-          : new Request(url, { method })
-        : new Request(url, { method, body, duplex: 'half' });
-    (request as RequestWithSignalSlot)[requestSignalKey] = controller.signal;
+          ? new NodeRequest(url)
+          : new NodeRequest(url, { method })
+        : new NodeRequest(url, { method, body, duplex: 'half' });
+    (request as RequestWithSlots)[signalSlot] = controller.signal;
   } else {
     request =
       body === undefined
-        ? new Request(url, { method, signal: controller.signal })
-        : new Request(url, { method, body, duplex: 'half', signal: controller.signal });
+        ? new NodeRequest(url, { method, signal: controller.signal })
+        : new NodeRequest(url, { method, body, duplex: 'half', signal: controller.signal });
   }
 
   // Request headers use the 'request' guard, so appending after construction is allowed; it saves

@@ -254,8 +254,22 @@ export class Arbiter implements ArbiterInfo {
       case 'boot_error':
         worker.failure = message.message;
         break;
+      case 'listener_copy_request':
+        this.#sendListenerCopy(worker, message.id, message.index);
+        return;
     }
     this.#wakeup();
+  }
+
+  /** Sends a worker a new fd for listener `index` (worker classes that open and close their listeners use it). */
+  #sendListenerCopy(worker: WorkerProcess, id: number, index: number): void {
+    const handle = this.#listeners.handle(index);
+    if (!worker.alive || !worker.child.connected) return;
+    if (!handle) {
+      worker.child.send({ type: 'listener_copy', id, error: `listener ${index} cannot be copied (it does not exist, or is an fd:// socket)` });
+      return;
+    }
+    worker.child.send({ type: 'listener_copy', id }, handle as never);
   }
 
   /** Asks a worker to stop gracefully; it no longer counts toward `numWorkers`. */

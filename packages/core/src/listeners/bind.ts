@@ -27,6 +27,8 @@ export interface BoundListener {
   readonly fd: number;
   /** What the log and workers see (the actual port when 0 was asked). */
   readonly info: Omit<ListenerInfo, 'fd'>;
+  /** The socket as a handle that can be sent to a worker over IPC (each receipt is a new fd); null for fd://. */
+  readonly handle: object | null;
   close(): void;
 }
 
@@ -35,7 +37,7 @@ export async function bindListener(address: BindAddress): Promise<BoundListener>
     throw new PreError('PRE_ERR_BIND', `This Node.js (${process.version}) lacks net._createServerHandle, which pre needs to bind in the arbiter.`);
   }
   if (address.kind === 'fd') {
-    return { address, fd: address.fd, info: { kind: 'fd', address: address.text, url: address.text }, close: () => {} };
+    return { address, fd: address.fd, info: { kind: 'fd', address: address.text, url: address.text }, handle: null, close: () => {} };
   }
   if (address.kind === 'unix') {
     removeStaleUnixSocket(address.path);
@@ -43,6 +45,7 @@ export async function bindListener(address: BindAddress): Promise<BoundListener>
     return {
       address,
       fd: handle.fd,
+      handle,
       info: { kind: 'unix', address: address.text, path: address.path, url: `unix:${address.path}` },
       close: () => {
         handle.close();
@@ -63,6 +66,7 @@ export async function bindListener(address: BindAddress): Promise<BoundListener>
   return {
     address,
     fd: handle.fd,
+    handle,
     info: { kind: 'tcp', address: `${hostText}:${port}`, host: ip.address, port, url: `http://${hostText}:${port}` },
     close: () => handle.close(),
   };

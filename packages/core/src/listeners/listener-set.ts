@@ -58,6 +58,11 @@ export class ListenerSet {
     return this.#bound.map((l, i) => ({ ...l.info, fd: FIRST_LISTENER_FD + i }));
   }
 
+  /** The handle of listener `index`, to send a worker a fresh copy of the socket. */
+  handle(index: number): object | null {
+    return this.#bound[index]?.handle ?? null;
+  }
+
   closeAll(): void {
     for (const listener of this.#bound) listener.close();
     this.#bound = [];

@@ -11,9 +11,17 @@ export interface WorkerInitMessage {
   readonly procName: string;
 }
 
+/** Arbiter → worker, with a copy of a listening socket attached (or an error). */
+export interface ListenerCopyMessage {
+  readonly type: 'listener_copy';
+  readonly id: number;
+  readonly error?: string;
+}
+
 /** Worker → arbiter. */
 export type WorkerMessage =
   | { readonly type: 'booted' }
+  | { readonly type: 'listener_copy_request'; readonly id: number; readonly index: number }
   | { readonly type: 'app_error'; readonly message: string }
   | { readonly type: 'boot_error'; readonly message: string }
   | { readonly type: 'retiring'; readonly reason: string };

@@ -9,7 +9,8 @@ import type { Settings } from '../settings/registry.js';
 import { Heartbeat, heartbeatInterval } from './heartbeat.js';
 import type { WorkerInitMessage, WorkerMessage } from './protocol.js';
 import { resolveWorkerClass } from './resolve.js';
-import type { Worker } from './worker.js';
+import type { ListenerCopy, Worker } from './worker.js';
+import type { ListenerCopyMessage } from './protocol.js';
 
 /**
  * The life of a worker process: init → post_fork → load the worker class and the app → post_worker_init
@@ -23,6 +24,7 @@ export class WorkerRuntime {
   readonly #accessLog: AccessLog;
   readonly #heartbeat: Heartbeat;
   #worker: Worker | null = null;
+  readonly #listenerCopies = new ListenerCopies();
   #stopping: 'graceful' | 'fast' | null = null;
 
   private constructor(init: WorkerInitMessage, settings: Settings) {
@@ -76,6 +78,7 @@ export class WorkerRuntime {
         age: this.#init.age,
         workerClass: this.#settings.worker_class,
         onRetire: (reason) => this.#retire(reason),
+        requestListenerCopy: (index) => this.#listenerCopies.request(index),
       });
       await runHook(this.#settings, 'post_worker_init', this.#log, this.#info);
       await this.#worker.run();
@@ -168,6 +171,31 @@ export class WorkerRuntime {
   #flush(): void {
     this.#accessLog.flush();
     this.#log.flush();
+  }
+}
+
+/** Pending requests for listener copies, answered by the arbiter with the socket attached. */
+class ListenerCopies {
+  #nextId = 1;
+  readonly #pending = new Map<number, { resolve: (copy: ListenerCopy) => void; reject: (err: Error) => void }>();
+
+  constructor() {
+    process.on('message', (message: ListenerCopyMessage, handle?: { fd: number; close(): void }) => {
+      if (message?.type !== 'listener_copy') return;
+      const pending = this.#pending.get(message.id);
+      this.#pending.delete(message.id);
+      if (!pending) return handle?.close();
+      if (message.error || !handle) return pending.reject(new Error(message.error ?? 'no socket received'));
+      pending.resolve({ fd: handle.fd, handle, close: () => handle.close() });
+    });
+  }
+
+  request(index: number): Promise<ListenerCopy> {
+    const id = this.#nextId++;
+    return new Promise((resolve, reject) => {
+      this.#pending.set(id, { resolve, reject });
+      send({ type: 'listener_copy_request', id, index });
+    });
   }
 }
 

@@ -17,6 +17,18 @@ export interface WorkerOptions {
   readonly workerClass: string;
   /** Called by `retire()`: the runtime stops this worker gracefully and the arbiter replaces it. */
   readonly onRetire: (reason: string) => void;
+  /** Asks the arbiter for a new fd of listener `index` (see `Worker#duplicateListener`). */
+  readonly requestListenerCopy: (index: number) => Promise<ListenerCopy>;
+}
+
+/** A fresh fd for an inherited listening socket, sent by the arbiter. */
+export interface ListenerCopy {
+  /** The fd number in this process: `server.listen({ fd })`, also from a worker thread. */
+  readonly fd: number;
+  /** The socket as a handle: `server.listen(copy.handle)`. */
+  readonly handle: object;
+  /** Closes this copy only; the socket stays open in the arbiter and in the other workers. */
+  close(): void;
 }
 
 /** A worker class: what `--worker-class` resolves to. */
@@ -53,6 +65,7 @@ export abstract class Worker {
   readonly hasRequestHooks: boolean;
 
   readonly #onRetire: (reason: string) => void;
+  readonly #requestListenerCopy: (index: number) => Promise<ListenerCopy>;
   #retired = false;
 
   constructor(options: WorkerOptions) {
@@ -64,6 +77,7 @@ export abstract class Worker {
     this.age = options.age;
     this.workerClass = options.workerClass;
     this.#onRetire = options.onRetire;
+    this.#requestListenerCopy = options.requestListenerCopy;
     const { max_requests: max, max_requests_jitter: jitter } = options.settings;
     this.maxRequests = max > 0 ? max + Math.floor(Math.random() * (jitter + 1)) : Infinity;
     this.hasRequestHooks = Boolean(options.settings.pre_request || options.settings.post_request);
@@ -108,6 +122,15 @@ export abstract class Worker {
       void runHook(this.settings, 'post_request', this.log, this.info, request, response);
     }
     if (this.requestCount >= this.maxRequests) this.retire(`max_requests (${this.requestCount} requests)`);
+  }
+
+  /**
+   * A new fd for `this.listeners[index]`, received from the arbiter (each copy is a separate fd on the
+   * same socket). For designs that close a listener and open it again (a worker that stops accepting
+   * while busy) or give each thread its own listener. Not available for `fd://` binds.
+   */
+  duplicateListener(index: number): Promise<ListenerCopy> {
+    return this.#requestListenerCopy(index);
   }
 
   /** Leave gracefully: the runtime stops this worker and the arbiter starts a replacement. Idempotent. */
