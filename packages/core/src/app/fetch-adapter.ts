@@ -62,6 +62,7 @@ Object.defineProperty(NodeRequest.prototype, 'clone', {
       const controller = new AbortController();
       signal.addEventListener('abort', () => controller.abort(signal.reason), { once: true });
       (copy as RequestWithSlots)[signalSlot] = controller.signal;
+      Object.setPrototypeOf(copy, NodeRequest.prototype); // so that its own clones follow it in turn
     }
     return copy;
   },

@@ -95,6 +95,26 @@ export const SETTINGS = {
     desc: 'The listen(2) backlog of each bound socket: connections queue here while every worker is busy or being replaced.',
   }),
 
+  // --- Security ---
+  limit_request_line: setting({
+    name: 'limit_request_line', section: 'Security', cli: ['--limit-request-line'], meta: 'INT', kind: 'int',
+    validate: v.int(0, 65535), default: 4094,
+    short: 'The maximum size of the request line, in bytes (0: unlimited).',
+    desc: 'A request line (method, target and version) longer than this gets `414 URI Too Long` and the connection is closed. 0 means no limit of pre\'s own (node:http\'s overall header limit of `limit_request_field_size` × `limit_request_fields` still applies). Gunicorn\'s default, 4094.',
+  }),
+  limit_request_fields: setting({
+    name: 'limit_request_fields', section: 'Security', cli: ['--limit-request-fields'], meta: 'INT', kind: 'int',
+    validate: v.int(0, 32768), default: 100,
+    short: 'The maximum number of request header fields (0: unlimited).',
+    desc: 'A request with more header fields than this gets `431 Request Header Fields Too Large` and the connection is closed. 0 means no limit. Gunicorn\'s default, 100.',
+  }),
+  limit_request_field_size: setting({
+    name: 'limit_request_field_size', section: 'Security', cli: ['--limit-request-field_size', '--limit-request-field-size'], meta: 'INT', kind: 'int',
+    validate: v.int(0), default: 8190,
+    short: 'The maximum size of one request header field, in bytes (0: unlimited).',
+    desc: 'A header field (name, colon and value) longer than this gets `431 Request Header Fields Too Large` and the connection is closed. 0 means no limit. Gunicorn\'s default, 8190.',
+  }),
+
   // --- Worker Processes ---
   workers: setting({
     name: 'workers', section: 'Worker Processes', cli: ['-w', '--workers'], meta: 'INT', kind: 'int',
@@ -239,5 +259,5 @@ export type Settings = { readonly [K in SettingName]: ValueOf<(typeof SETTINGS)[
 export const SETTING_LIST: readonly SettingSpec<unknown>[] = Object.values(SETTINGS) as SettingSpec<unknown>[];
 
 export const SECTION_ORDER = [
-  'Config File', 'App', 'Server Socket', 'Worker Processes', 'Server Mechanics', 'Logging', 'Process Naming', 'Server Hooks',
+  'Config File', 'App', 'Server Socket', 'Security', 'Worker Processes', 'Server Mechanics', 'Logging', 'Process Naming', 'Server Hooks',
 ] as const;
