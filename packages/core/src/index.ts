@@ -3,7 +3,7 @@ export { defineConfig, type PreConfig } from './settings/define-config.js';
 export type { Settings, SettingName } from './settings/registry.js';
 export { Worker, type WorkerClass, type WorkerOptions } from './worker/worker.js';
 export type { ListenerInfo } from './listeners/address.js';
-export type { LoadedApp, NodeListener } from './app/load.js';
+export { loadApp, type LoadedApp, type NodeListener } from './app/load.js';
 export { fetchToNodeListener, toWebRequest, writeWebResponse, type FetchHandler, type FetchContext } from './app/fetch-adapter.js';
 export { createNodeServer } from './http/node-server.js';
 export { createRequestListener, type RequestListenerOptions } from './http/request-listener.js';

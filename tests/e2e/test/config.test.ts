@@ -1,6 +1,9 @@
+import { spawn } from 'node:child_process';
+import { cpSync, mkdtempSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FIXTURES, HELLO, runPre, startPre, stopAll } from '../helpers/pre.js';
+import { FIXTURES, HELLO, ROOT, runPre, startPre, stopAll } from '../helpers/pre.js';
 
 afterEach(stopAll);
 
@@ -94,8 +97,24 @@ describe('settings and config', () => {
   });
 
   it('a missing worker class package says what to install', async () => {
-    const { code, stderr } = await runPre([HELLO, '-k', 'threads', '-b', '127.0.0.1:0']);
-    expect(code).toBe(3);
-    expect(stderr).toContain("worker class 'threads' needs @pre/worker-threads: pnpm add @pre/worker-threads");
+    // A project that installed @pre/core alone: copy core (and its one dependency) into a fresh node_modules.
+    const project = mkdtempSync(path.join(os.tmpdir(), 'pre-core-only-'));
+    const core = path.join(project, 'node_modules/@pre/core');
+    for (const part of ['package.json', 'bin', 'dist']) cpSync(path.join(ROOT, 'packages/core', part), path.join(core, part), { recursive: true });
+    symlinkSync(realpathSync(path.join(ROOT, 'packages/core/node_modules/sonic-boom')), path.join(project, 'node_modules/sonic-boom'));
+    writeFileSync(path.join(project, 'app.js'), 'export default (req, res) => res.end("hi");\n');
+    const run = (args: string[]) => new Promise<{ code: number | null; stderr: string }>((resolve) => {
+      const child = spawn(process.execPath, [path.join(core, 'bin/pre.js'), ...args], { cwd: project, stdio: ['ignore', 'ignore', 'pipe'] });
+      let stderr = '';
+      child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+      child.once('exit', (code) => resolve({ code, stderr }));
+    });
+    const threads = await run(['app.js', '-k', 'threads', '-b', '127.0.0.1:0']);
+    expect(threads.code).toBe(3);
+    expect(threads.stderr).toContain("worker class 'threads' needs @pre/worker-threads: pnpm add @pre/worker-threads");
+    const asyncDefault = await run(['app.js', '-b', '127.0.0.1:0']);
+    expect(asyncDefault.stderr).toContain("worker class 'async' needs @pre/worker-async");
+    const custom = await run(['app.js', '-k', './nowhere.js:Mine']);
+    expect(custom.stderr).toContain("worker class './nowhere.js:Mine': cannot find the module './nowhere.js'");
   });
 });
