@@ -44,7 +44,7 @@ describe('command line', () => {
     expect(settings.timeout).toBe(2.5);
     expect(settings.keepalive).toBe(0);
     expect(settings.workers).toBe(1);
-    await expect(resolveSettings({ argv: ['--max-requests', '-1'], env: {}, cwd: '/' })).rejects.toThrow(/max_requests.*Expected an integer >= 0/);
+    await expect(resolveSettings({ argv: ['--max-requests=-1'], env: {}, cwd: '/' })).rejects.toThrow(/max_requests.*Expected an integer >= 0/);
     await expect(resolveSettings({ argv: [], env: { WEB_CONCURRENCY: 'lots' }, cwd: '/' })).rejects.toThrow(/WEB_CONCURRENCY|workers/);
   });
 });

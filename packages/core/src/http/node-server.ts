@@ -1,23 +1,35 @@
 import { createServer, type Server } from 'node:http';
 import type { Worker } from '../worker/worker.js';
+import { createClientErrorHandler } from './client-error.js';
 import type { HttpDrain } from './drain.js';
+import { parserLimits } from './request-checks.js';
 import { createRequestListener, type RequestListenerOptions } from './request-listener.js';
 
 /**
- * A node:http server configured from the settings (keep-alive, connection limit) serving the worker's
- * app, tracked by `drain` for graceful stops. Worker classes built on node:http share it.
+ * A node:http server configured from the settings (keep-alive, connection limit, request limits and
+ * timeouts, clean 4xx for malformed requests) serving the worker's app, tracked by `drain` for
+ * graceful stops. Worker classes built on node:http share it.
  */
 export function createNodeServer(worker: Worker, drain: HttpDrain, options: RequestListenerOptions = {}): Server {
   const { settings } = worker;
+  const headersTimeout = settings.headers_timeout * 1000;
+  const requestTimeout = settings.request_timeout > 0 ? Math.max(settings.request_timeout * 1000, headersTimeout) : 0;
   const server = createServer(
     {
       // 0 would mean "no timeout" to node; keepalive 0 is handled per response instead.
       keepAliveTimeout: Math.max(1, settings.keepalive * 1000),
+      headersTimeout: headersTimeout > 0 ? headersTimeout : requestTimeout,
+      requestTimeout,
+      connectionsCheckingInterval: 1000,
       noDelay: true,
+      insecureHTTPParser: false,
+      ...parserLimits(settings),
     },
     createRequestListener(worker, options),
   );
+  server.maxHeadersCount = parserLimits(settings).maxHeadersCount;
   server.maxConnections = settings.worker_connections;
+  server.on('clientError', createClientErrorHandler(worker.log));
   drain.track(server);
   return server;
 }

@@ -4,6 +4,7 @@ import type { NodeListener } from '../app/load.js';
 import type { RequestInfo } from '../hooks.js';
 import type { Worker } from '../worker/worker.js';
 import { countResponseBytes, nodeAccessLogEntry } from './access-entry.js';
+import { checkRequest } from './request-checks.js';
 
 export interface RequestListenerOptions {
   /** The scheme fetch-style apps see in `request.url`. */
@@ -62,6 +63,14 @@ export function createRequestListener(worker: Worker, options: RequestListenerOp
       worker.requestFinished(entry, info, info && { status: res.statusCode, bytes: bytesWritten?.(), durationMs });
     });
 
+    const rejection = checkRequest(req, settings);
+    if (rejection) {
+      log.debug(`Rejected request from ${req.socket.remoteAddress ?? 'unknown'} with ${rejection.status}: ${rejection.reason}`);
+      const body = `${rejection.reason}\n`;
+      res.writeHead(rejection.status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(body), connection: 'close' });
+      res.end(body);
+      return;
+    }
     if (info) worker.requestStarted(info).then(() => invoke(req, res), (err: unknown) => fail(req, res, err));
     else invoke(req, res);
   };

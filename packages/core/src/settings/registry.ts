@@ -115,6 +115,19 @@ export const SETTINGS = {
     desc: 'A header field (name, colon and value) longer than this gets `431 Request Header Fields Too Large` and the connection is closed. 0 means no limit. Gunicorn\'s default, 8190.',
   }),
 
+  headers_timeout: setting({
+    name: 'headers_timeout', section: 'Security', cli: ['--headers-timeout'], meta: 'SECONDS', kind: 'number',
+    validate: v.number(0), default: 10,
+    short: 'Seconds a client gets to send a request\'s headers.',
+    desc: 'A client that has not sent the complete request line and headers within this many seconds of its first byte gets `408 Request Timeout` and is disconnected: the defence against slowloris. Checked every second. 0 disables it (not recommended on the open internet).',
+  }),
+  request_timeout: setting({
+    name: 'request_timeout', section: 'Security', cli: ['--request-timeout'], meta: 'SECONDS', kind: 'number',
+    validate: v.number(0), default: 120,
+    short: 'Seconds a client gets to send a whole request, body included.',
+    desc: 'A client that stops sending in the middle of a body (or sends it too slowly) gets `408 Request Timeout` after this many seconds from the start of the request and is disconnected. Raise it for slow uploads. 0 disables it. Must not be below `headers_timeout` (pre raises it to `headers_timeout` if it is).',
+  }),
+
   // --- Worker Processes ---
   workers: setting({
     name: 'workers', section: 'Worker Processes', cli: ['-w', '--workers'], meta: 'INT', kind: 'int',
