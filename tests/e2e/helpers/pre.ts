@@ -56,7 +56,7 @@ export class PreProcess {
 
   /** The first listener's URL, from the "Listening at:" line. */
   async url(): Promise<string> {
-    const match = await this.waitForLog(/Listening at: (http:\/\/\S+)/);
+    const match = await this.waitForLog(/Listening at: (https?:\/\/\S+)/);
     return match[1]!;
   }
 

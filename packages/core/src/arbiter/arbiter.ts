@@ -1,5 +1,6 @@
 import { ExitCode, errorMessage } from '../errors.js';
 import { runHook, type ArbiterInfo } from '../hooks.js';
+import { checkTlsSettings } from '../http/tls.js';
 import { ListenerSet } from '../listeners/listener-set.js';
 import { ErrorLog } from '../logging/error-log.js';
 import { resolveSettings, serializableSettings, type SettingsSources } from '../settings/load.js';
@@ -73,12 +74,15 @@ export class Arbiter implements ArbiterInfo {
     this.log.info(`Starting pre ${VERSION}`);
     process.title = `pre: master [${this.#procName}]`;
     await runHook(this.#settings, 'on_starting', this.log, this);
+    const https = checkTlsSettings(this.#settings);
     await this.#listeners.update(this.#settings.bind, this.log);
     if (this.#settings.pidfile) {
       this.#pidfile = new Pidfile(this.#settings.pidfile);
       this.#pidfile.create(this.pid);
     }
-    for (const listener of this.#listeners.infos) this.log.info(`Listening at: ${listener.url} (${this.pid})`);
+    for (const listener of this.#listeners.infos) {
+      this.log.info(`Listening at: ${https ? listener.url.replace(/^http:/, 'https:') : listener.url} (${this.pid})`);
+    }
     this.log.info(`Using worker: ${this.#settings.worker_class}`);
     await runHook(this.#settings, 'when_ready', this.log, this);
     await runHook(this.#settings, 'nworkers_changed', this.log, this, this.#numWorkers, null);

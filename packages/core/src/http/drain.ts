@@ -1,4 +1,5 @@
 import type { Server as HttpServer, IncomingMessage, ServerResponse } from 'node:http';
+import { Server as HttpsServer } from 'node:https';
 import { Server as NetServer, type Socket } from 'node:net';
 
 interface ConnectionState {
@@ -33,7 +34,8 @@ export class HttpDrain {
 
   track(server: HttpServer): void {
     this.#servers.push(server);
-    server.on('connection', (socket: Socket) => {
+    // Requests of an HTTPS server arrive on the TLS socket, not on the TCP one under it.
+    server.on(server instanceof HttpsServer ? 'secureConnection' : 'connection', (socket: Socket) => {
       const state: ConnectionState = { active: 0, idleSince: performance.now(), response: null };
       this.#connections.set(socket, state);
       socket.once('close', () => this.#connections.delete(socket));

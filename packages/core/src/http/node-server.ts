@@ -1,9 +1,11 @@
 import { createServer, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { Worker } from '../worker/worker.js';
 import { createClientErrorHandler } from './client-error.js';
 import type { HttpDrain } from './drain.js';
 import { parserLimits } from './request-checks.js';
 import { createRequestListener, type RequestListenerOptions } from './request-listener.js';
+import { tlsOptions } from './tls.js';
 
 /**
  * A node:http server configured from the settings (keep-alive, connection limit, request limits and
@@ -14,19 +16,24 @@ export function createNodeServer(worker: Worker, drain: HttpDrain, options: Requ
   const { settings } = worker;
   const headersTimeout = settings.headers_timeout * 1000;
   const requestTimeout = settings.request_timeout > 0 ? Math.max(settings.request_timeout * 1000, headersTimeout) : 0;
-  const server = createServer(
-    {
-      // 0 would mean "no timeout" to node; keepalive 0 is handled per response instead.
-      keepAliveTimeout: Math.max(1, settings.keepalive * 1000),
-      headersTimeout: headersTimeout > 0 ? headersTimeout : requestTimeout,
-      requestTimeout,
-      connectionsCheckingInterval: 1000,
-      noDelay: true,
-      insecureHTTPParser: false,
-      ...parserLimits(settings),
-    },
-    createRequestListener(worker, options),
-  );
+  const tls = tlsOptions(settings);
+  const serverOptions = {
+    // 0 would mean "no timeout" to node; keepalive 0 is handled per response instead.
+    keepAliveTimeout: Math.max(1, settings.keepalive * 1000),
+    headersTimeout: headersTimeout > 0 ? headersTimeout : requestTimeout,
+    requestTimeout,
+    connectionsCheckingInterval: 1000,
+    noDelay: true,
+    insecureHTTPParser: false,
+    ...parserLimits(settings),
+  };
+  const listener = createRequestListener(worker, { scheme: tls ? 'https' : 'http', ...options });
+  const server: Server = tls ? createHttpsServer({ ...serverOptions, ...tls }, listener) : createServer(serverOptions, listener);
+  if (tls) {
+    server.on('tlsClientError', (err: NodeJS.ErrnoException, socket) => {
+      worker.log.debug(`TLS handshake failed with ${socket.remoteAddress ?? 'unknown'}: ${err.code ?? err.message}`);
+    });
+  }
   server.maxHeadersCount = parserLimits(settings).maxHeadersCount;
   server.maxConnections = settings.worker_connections;
   server.on('clientError', createClientErrorHandler(worker.log));

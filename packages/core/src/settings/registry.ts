@@ -128,6 +128,51 @@ export const SETTINGS = {
     desc: 'A client that stops sending in the middle of a body (or sends it too slowly) gets `408 Request Timeout` after this many seconds from the start of the request and is disconnected. Raise it for slow uploads. 0 disables it. Must not be below `headers_timeout` (pre raises it to `headers_timeout` if it is).',
   }),
 
+  // --- SSL ---
+  certfile: setting({
+    name: 'certfile', section: 'SSL', cli: ['--certfile'], meta: 'FILE', kind: 'string',
+    validate: v.optionalString, default: null, defaultDoc: 'none (plain HTTP)',
+    short: 'The TLS certificate (PEM); turns on HTTPS.',
+    desc: 'With `keyfile`, every listener serves HTTPS. The chain may follow the certificate in the same file. The arbiter checks the pair at start and stops with a clear error if it cannot be used.',
+  }),
+  keyfile: setting({
+    name: 'keyfile', section: 'SSL', cli: ['--keyfile'], meta: 'FILE', kind: 'string',
+    validate: v.optionalString, default: null, defaultDoc: 'none',
+    short: 'The TLS private key (PEM).',
+    desc: 'The key of `certfile`.',
+  }),
+  ca_certs: setting({
+    name: 'ca_certs', section: 'SSL', cli: ['--ca-certs'], meta: 'FILE', kind: 'string',
+    validate: v.optionalString, default: null, defaultDoc: 'none',
+    short: 'CA certificates (PEM) to verify client certificates with.',
+    desc: 'Used with `cert_reqs` to accept client certificates signed by these CAs.',
+  }),
+  cert_reqs: setting({
+    name: 'cert_reqs', section: 'SSL', cli: ['--cert-reqs'], meta: 'INT', kind: 'int',
+    validate: v.int(0, 2), default: 0,
+    short: 'Client certificates: 0 none, 1 optional, 2 required.',
+    desc: 'Gunicorn\'s values: `0` does not ask for a client certificate; `1` asks and verifies one if given; `2` requires a valid one (the handshake fails otherwise). Apps see the peer certificate with `req.socket.getPeerCertificate()`.',
+  }),
+  ciphers: setting({
+    name: 'ciphers', section: 'SSL', cli: ['--ciphers'], meta: 'CIPHERS', kind: 'string',
+    validate: v.optionalString, default: null, defaultDoc: "Node's default cipher list",
+    short: 'The TLS cipher list (OpenSSL format).',
+    desc: 'For example `ECDHE+AESGCM:ECDHE+CHACHA20`. TLS 1.3 suites are not affected by this list.',
+  }),
+  tls_min_version: setting({
+    name: 'tls_min_version', section: 'SSL', cli: ['--tls-min-version'], meta: 'VERSION', kind: 'string',
+    validate: v.oneOf(['TLSv1.2', 'TLSv1.3'] as const), default: 'TLSv1.2' as 'TLSv1.2' | 'TLSv1.3',
+    short: 'The oldest TLS version accepted: TLSv1.2 or TLSv1.3.',
+    desc: 'Replaces Gunicorn\'s deprecated `ssl_version`.',
+  }),
+  ssl_context: setting({
+    name: 'ssl_context', section: 'SSL', kind: 'hook',
+    validate: (raw) => v.hook<(options: import('node:tls').TlsOptions) => import('node:tls').TlsOptions>(raw),
+    default: null, defaultDoc: 'none',
+    short: 'Hook: ssl_context(options) → options',
+    desc: '`ssl_context(options)` — config file only. Called in each worker with the TLS options pre built from the settings above (Node\'s `tls.createServer` options: `cert`, `key`, `ca`, `requestCert`, `rejectUnauthorized`, `ciphers`, `minVersion`); return the options to use, for instance with `ALPNProtocols`, `SNICallback` or `ecdhCurve` added. Must be synchronous. Gunicorn\'s hook receives an `ssl.SSLContext` factory; in Node the options object is the equivalent.',
+  }),
+
   // --- Worker Processes ---
   workers: setting({
     name: 'workers', section: 'Worker Processes', cli: ['-w', '--workers'], meta: 'INT', kind: 'int',
@@ -272,5 +317,5 @@ export type Settings = { readonly [K in SettingName]: ValueOf<(typeof SETTINGS)[
 export const SETTING_LIST: readonly SettingSpec<unknown>[] = Object.values(SETTINGS) as SettingSpec<unknown>[];
 
 export const SECTION_ORDER = [
-  'Config File', 'App', 'Server Socket', 'Security', 'Worker Processes', 'Server Mechanics', 'Logging', 'Process Naming', 'Server Hooks',
+  'Config File', 'App', 'Server Socket', 'Security', 'SSL', 'Worker Processes', 'Server Mechanics', 'Logging', 'Process Naming', 'Server Hooks',
 ] as const;

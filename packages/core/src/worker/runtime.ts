@@ -4,8 +4,7 @@ import { runHook, type WorkerInfo } from '../hooks.js';
 import { AccessLog } from '../logging/access-log.js';
 import { ErrorLog } from '../logging/error-log.js';
 import { importConfigFile } from '../settings/config-file.js';
-import { HOOK_NAMES } from '../hooks.js';
-import type { Settings } from '../settings/registry.js';
+import { SETTING_LIST, type Settings } from '../settings/registry.js';
 import { Heartbeat, heartbeatInterval } from './heartbeat.js';
 import type { WorkerInitMessage, WorkerMessage } from './protocol.js';
 import { resolveWorkerClass } from './resolve.js';
@@ -216,10 +215,11 @@ function receiveInit(): Promise<WorkerInitMessage> {
 /** Settings cross the process boundary as data; hooks are functions, so the worker imports them from the config file. */
 async function withHooks(init: WorkerInitMessage): Promise<Settings> {
   const settings: Record<string, unknown> = { ...init.settings };
-  for (const name of HOOK_NAMES) settings[name] = null;
+  const hookNames = SETTING_LIST.filter((spec) => spec.kind === 'hook').map((spec) => spec.name);
+  for (const name of hookNames) settings[name] = null;
   if (init.configFile) {
     const config = await importConfigFile(init.configFile);
-    for (const name of HOOK_NAMES) if (typeof config[name] === 'function') settings[name] = config[name];
+    for (const name of hookNames) if (typeof config[name] === 'function') settings[name] = config[name];
   }
   return Object.freeze(settings) as Settings;
 }
