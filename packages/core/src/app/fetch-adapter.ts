@@ -173,7 +173,8 @@ export function toWebRequest(req: IncomingMessage, res: ServerResponse, options?
   if (target.charCodeAt(0) === 47 /* '/' */) {
     if (host === undefined || host === '') host = 'localhost';
     else if (!VALID_HOST.test(host)) throw new TypeError(`Invalid Host header: ${JSON.stringify(host)}`);
-    url = `${options?.scheme ?? 'http'}://${host}${target}`;
+    // TLS sockets, and sockets a trusted proxy vouched for (see http/forwarded.ts), are https.
+    url = `${(req.socket as { encrypted?: boolean }).encrypted ? 'https' : options?.scheme ?? 'http'}://${host}${target}`;
   } else if (ABSOLUTE_FORM.test(target)) {
     url = target; // absolute-form (RFC 9112 §3.2.2): its authority wins over Host
   } else {

@@ -3,6 +3,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { Worker } from '../worker/worker.js';
 import { createClientErrorHandler } from './client-error.js';
 import type { HttpDrain } from './drain.js';
+import { acceptProxyProtocol } from './proxy-protocol.js';
 import { parserLimits } from './request-checks.js';
 import { createRequestListener, type RequestListenerOptions } from './request-listener.js';
 import { tlsOptions } from './tls.js';
@@ -37,6 +38,7 @@ export function createNodeServer(worker: Worker, drain: HttpDrain, options: Requ
   server.maxHeadersCount = parserLimits(settings).maxHeadersCount;
   server.maxConnections = settings.worker_connections;
   server.on('clientError', createClientErrorHandler(worker.log));
+  if (settings.proxy_protocol) acceptProxyProtocol(server, settings.proxy_allow_ips, worker.log);
   drain.track(server);
   return server;
 }

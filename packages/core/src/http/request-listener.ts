@@ -4,6 +4,7 @@ import type { NodeListener } from '../app/load.js';
 import type { RequestInfo } from '../hooks.js';
 import type { Worker } from '../worker/worker.js';
 import { countResponseBytes, nodeAccessLogEntry } from './access-entry.js';
+import { ForwardedHeaders } from './forwarded.js';
 import { checkRequest } from './request-checks.js';
 
 export interface RequestListenerOptions {
@@ -24,6 +25,7 @@ export function createRequestListener(worker: Worker, options: RequestListenerOp
   const logAccess = accessLog.enabled;
   const hooks = worker.hasRequestHooks;
   const closeAfterResponse = settings.keepalive === 0;
+  const forwarded = new ForwardedHeaders(settings);
 
   const fail = (req: IncomingMessage, res: ServerResponse, err: unknown): void => {
     log.exception(`Error handling request ${req.method} ${req.url}`, err);
@@ -47,6 +49,8 @@ export function createRequestListener(worker: Worker, options: RequestListenerOp
   };
 
   return function onRequest(req, res) {
+    // First, so hooks, the access log and the app all see the client as the trusted proxy names it.
+    const rejection = forwarded.apply(req) ?? checkRequest(req, settings);
     const started = performance.now();
     const startTime = logAccess ? Date.now() : 0;
     if (closeAfterResponse) res.shouldKeepAlive = false;
@@ -63,7 +67,6 @@ export function createRequestListener(worker: Worker, options: RequestListenerOp
       worker.requestFinished(entry, info, info && { status: res.statusCode, bytes: bytesWritten?.(), durationMs });
     });
 
-    const rejection = checkRequest(req, settings);
     if (rejection) {
       log.debug(`Rejected request from ${req.socket.remoteAddress ?? 'unknown'} with ${rejection.status}: ${rejection.reason}`);
       const body = `${rejection.reason}\n`;

@@ -128,6 +128,40 @@ export const SETTINGS = {
     desc: 'A client that stops sending in the middle of a body (or sends it too slowly) gets `408 Request Timeout` after this many seconds from the start of the request and is disconnected. Raise it for slow uploads. 0 disables it. Must not be below `headers_timeout` (pre raises it to `headers_timeout` if it is).',
   }),
 
+  proxy_protocol: setting({
+    name: 'proxy_protocol', section: 'Security', cli: ['--proxy-protocol'], kind: 'bool',
+    validate: v.bool, default: false,
+    short: 'Expect a PROXY protocol (v1 or v2) header from proxies in proxy_allow_ips.',
+    desc: 'HAProxy\'s PROXY protocol, both the text (v1) and binary (v2) forms, detected per connection. Connections from `proxy_allow_ips` must start with the header (they are closed otherwise, with a debug log line); the app then sees the client\'s address as the peer address (`req.socket.remoteAddress`). Connections from other addresses are served as plain HTTP. With nginx: `proxy_protocol on;` in a `stream` server.',
+  }),
+  proxy_allow_ips: setting({
+    name: 'proxy_allow_ips', section: 'Security', cli: ['--proxy-allow-from'], meta: 'IPS', kind: 'string',
+    validate: v.ipList, default: '127.0.0.1,::1',
+    short: 'Addresses allowed to send PROXY protocol headers (comma-separated; * for all).',
+    desc: 'IP addresses and CIDR networks, comma-separated, e.g. `10.0.0.0/8,127.0.0.1`; `*` trusts every peer (only behind a firewall).',
+  }),
+  forwarded_allow_ips: setting({
+    name: 'forwarded_allow_ips', section: 'Security', cli: ['--forwarded-allow-ips'], meta: 'IPS', kind: 'string',
+    validate: v.ipList,
+    default: (env) => v.ipList(env.FORWARDED_ALLOW_IPS ?? '127.0.0.1,::1'),
+    defaultDoc: "'127.0.0.1,::1', or $FORWARDED_ALLOW_IPS",
+    short: 'Proxies trusted to set the client address and scheme headers (comma-separated; * for all).',
+    desc: 'When the direct peer is one of these (IPs or CIDR networks), pre believes its `forwarder_headers` (the client\'s address: the app sees it as `req.socket.remoteAddress`, and fetch apps in their context) and its `secure_scheme_headers` (the scheme: Node apps see `req.socket.encrypted === true`, so Express\'s `req.protocol` is `https`; fetch apps get an `https://` URL). From any other peer, those headers are removed from the request before the app sees it, so an app cannot be fooled by a client that sets them itself.',
+  }),
+  secure_scheme_headers: setting({
+    name: 'secure_scheme_headers', section: 'Security', kind: 'string',
+    validate: v.headerMap,
+    default: { 'X-FORWARDED-PROTOCOL': 'ssl', 'X-FORWARDED-PROTO': 'https', 'X-FORWARDED-SSL': 'on' } as Record<string, string>,
+    short: 'Headers (and values) a trusted proxy uses to say the request came over HTTPS.',
+    desc: 'Config file only: an object of header name → value meaning "https", Gunicorn\'s default `{ \'X-FORWARDED-PROTOCOL\': \'ssl\', \'X-FORWARDED-PROTO\': \'https\', \'X-FORWARDED-SSL\': \'on\' }`. If a trusted request carries several of them and they disagree, it gets `400 Contradictory scheme headers`, as in Gunicorn.',
+  }),
+  forwarder_headers: setting({
+    name: 'forwarder_headers', section: 'Security', cli: ['--forwarder-headers'], meta: 'HEADERS', kind: 'string',
+    validate: v.headerNameList, default: 'X-FORWARDED-FOR',
+    short: 'Headers a trusted proxy uses to name the client (comma-separated).',
+    desc: 'The first of these present on a request from a trusted proxy names the client: the last address of its comma-separated list (the one the trusted proxy added). `X-FORWARDED-FOR` and `X-REAL-IP` are common. **Differs from Gunicorn,** where this setting lists WSGI environ headers such as `SCRIPT_NAME`, which Node apps have no use for.',
+  }),
+
   // --- SSL ---
   certfile: setting({
     name: 'certfile', section: 'SSL', cli: ['--certfile'], meta: 'FILE', kind: 'string',

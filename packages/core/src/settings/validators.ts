@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { SettingValueError } from './types.js';
 import { LOG_LEVELS, type LogLevel } from '../logging/levels.js';
 
@@ -83,4 +84,40 @@ export function hook<F>(raw: unknown): F | null {
   if (raw === null || raw === undefined) return null;
   if (typeof raw !== 'function') throw new SettingValueError('a function');
   return raw as F;
+}
+
+/** A comma-separated list of IP addresses and CIDR networks, or '*'. Kept as text; see listeners/ip-allow-list.ts. */
+export function ipList(raw: unknown): string {
+  const text = Array.isArray(raw) ? raw.join(',') : raw;
+  if (typeof text !== 'string') throw new SettingValueError("a comma-separated list of IP addresses or CIDR networks, or '*'");
+  const items = text.split(',').map((s) => s.trim()).filter(Boolean);
+  for (const item of items) {
+    if (item === '*') continue;
+    const [address = '', prefix] = item.split('/');
+    const family = isIP(address);
+    const maxPrefix = family === 6 ? 128 : 32;
+    if (!family || (prefix !== undefined && !(/^\d+$/.test(prefix) && Number(prefix) <= maxPrefix))) {
+      throw new SettingValueError("a comma-separated list of IP addresses or CIDR networks, or '*'");
+    }
+  }
+  return items.join(',');
+}
+
+/** Header names, comma-separated, upper-cased as Gunicorn writes them. */
+export function headerNameList(raw: unknown): string {
+  const text = Array.isArray(raw) ? raw.join(',') : raw;
+  const names = typeof text === 'string' ? text.split(',').map((s) => s.trim()).filter(Boolean) : [];
+  if (names.length === 0 || !names.every((n) => /^[A-Za-z0-9-]+$/.test(n))) throw new SettingValueError('comma-separated header names');
+  return names.map((n) => n.toUpperCase()).join(',');
+}
+
+/** An object of header name → value. */
+export function headerMap(raw: unknown): Record<string, string> {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new SettingValueError('an object of header name to value');
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(raw as Record<string, unknown>)) {
+    if (!/^[A-Za-z0-9-]+$/.test(name) || typeof value !== 'string') throw new SettingValueError('an object of header name to value');
+    out[name.toUpperCase()] = value;
+  }
+  return out;
 }

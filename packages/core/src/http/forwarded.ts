@@ -1,0 +1,66 @@
+import type { IncomingMessage } from 'node:http';
+import { isIP } from 'node:net';
+import type { TLSSocket } from 'node:tls';
+import { IpAllowList } from '../listeners/ip-allow-list.js';
+import type { Settings } from '../settings/registry.js';
+import type { RequestRejection } from './request-checks.js';
+
+type ForwardedSettings = Pick<Settings, 'forwarded_allow_ips' | 'secure_scheme_headers' | 'forwarder_headers'>;
+
+/**
+ * Trust in proxy headers, Gunicorn's way: from a peer in `forwarded_allow_ips`, the client address and
+ * the scheme come from the proxy's headers; from any other peer those headers are removed, so the app
+ * cannot be fooled by a client that sets them.
+ */
+export class ForwardedHeaders {
+  readonly #trusted: IpAllowList;
+  readonly #scheme: [name: string, secureValue: string][];
+  readonly #forwarders: string[];
+
+  constructor(settings: ForwardedSettings) {
+    this.#trusted = new IpAllowList(settings.forwarded_allow_ips);
+    this.#scheme = Object.entries(settings.secure_scheme_headers).map(([n, v]) => [n.toLowerCase(), v.toLowerCase()]);
+    this.#forwarders = settings.forwarder_headers.split(',').map((n) => n.toLowerCase());
+  }
+
+  /** Applies the headers to the request's view of its peer; a rejection when the scheme headers disagree. */
+  apply(req: IncomingMessage): RequestRejection | null {
+    const socket = req.socket as TLSSocket & { [TRUSTED]?: boolean };
+    // Decided once per connection, from its own peer, before any request on it rewrote the address.
+    socket[TRUSTED] ??= this.#trusted.allows(socket.remoteAddress);
+    if (!socket[TRUSTED]) {
+      for (const [name] of this.#scheme) delete req.headers[name];
+      for (const name of this.#forwarders) delete req.headers[name];
+      return null;
+    }
+    let secure: boolean | null = null;
+    for (const [name, secureValue] of this.#scheme) {
+      const value = req.headers[name];
+      if (typeof value !== 'string') continue;
+      const isSecure = value.trim().toLowerCase() === secureValue;
+      if (secure !== null && secure !== isSecure) return { status: 400, reason: 'Contradictory scheme headers' };
+      secure = isSecure;
+    }
+    if (secure !== null) Object.defineProperty(socket, 'encrypted', { value: secure || undefined, configurable: true });
+    for (const name of this.#forwarders) {
+      const value = req.headers[name];
+      const list = Array.isArray(value) ? value.join(',') : value;
+      if (!list) continue;
+      const client = clientAddress(list.split(',').at(-1)!.trim());
+      if (client) Object.defineProperty(socket, 'remoteAddress', { value: client, configurable: true });
+      break;
+    }
+    return null;
+  }
+}
+
+const TRUSTED = Symbol('pre.trustedProxy');
+
+/** `1.2.3.4`, `1.2.3.4:5678`, `[::1]:80` or `::1` → the address; anything else → null. */
+function clientAddress(text: string): string | null {
+  const bracketed = /^\[([^\]]+)\](?::\d+)?$/.exec(text);
+  if (bracketed) return bracketed[1]!;
+  const v4 = /^(\d{1,3}(?:\.\d{1,3}){3})(?::\d+)?$/.exec(text);
+  if (v4) return v4[1]!;
+  return isIP(text) ? text : null;
+}
