@@ -2,6 +2,7 @@ import { ExitCode, errorMessage } from '../errors.js';
 import { runHook, type ArbiterInfo } from '../hooks.js';
 import { checkTlsSettings } from '../http/tls.js';
 import { ListenerSet } from '../listeners/listener-set.js';
+import { takeSystemdSockets } from '../listeners/systemd.js';
 import { ErrorLog } from '../logging/error-log.js';
 import { resolveSettings, serializableSettings, type SettingsSources } from '../settings/load.js';
 import type { Settings } from '../settings/registry.js';
@@ -47,6 +48,8 @@ export class Arbiter implements ArbiterInfo {
   #stopping = false;
   #exitCode: number | null = null;
   #pidfile: Pidfile | null = null;
+  /** Sockets from systemd socket activation; they replace `bind`, also across reloads. */
+  readonly #systemdBinds = takeSystemdSockets(process.env, process.pid);
 
   constructor(options: ArbiterOptions) {
     this.#sources = options.sources;
@@ -75,7 +78,9 @@ export class Arbiter implements ArbiterInfo {
     process.title = `pre: master [${this.#procName}]`;
     await runHook(this.#settings, 'on_starting', this.log, this);
     const https = checkTlsSettings(this.#settings);
-    await this.#listeners.update(this.#settings.bind, this.log);
+    process.umask(this.#settings.umask);
+    if (this.#systemdBinds) this.log.info(`Using ${this.#systemdBinds.length} socket(s) from systemd socket activation`);
+    await this.#listeners.update(this.#systemdBinds ?? this.#settings.bind, this.log);
     if (this.#settings.pidfile) {
       this.#pidfile = new Pidfile(this.#settings.pidfile);
       this.#pidfile.create(this.pid);
@@ -156,7 +161,7 @@ export class Arbiter implements ArbiterInfo {
     try {
       ({ settings, configFile } = await resolveSettings({ ...this.#sources, freshConfig: true }));
       if (settings.worker_class !== this.#settings.worker_class) await resolveWorkerClass(settings.worker_class, process.cwd());
-      await this.#listeners.update(settings.bind, this.log);
+      await this.#listeners.update(this.#systemdBinds ?? settings.bind, this.log);
     } catch (err) {
       this.log.error(`Reload failed, keeping the current configuration: ${errorMessage(err)}`);
       return;

@@ -279,6 +279,13 @@ export const SETTINGS = {
     desc: 'Written once the sockets are bound, removed when the arbiter exits. A pidfile that names a live process stops the start with an error.',
   }),
 
+  umask: setting({
+    name: 'umask', section: 'Server Mechanics', cli: ['-m', '--umask'], meta: 'INT', kind: 'int',
+    validate: v.octalMode, default: 0, defaultDoc: '0',
+    short: 'The umask of the arbiter and its workers (octal, e.g. 022).',
+    desc: 'Set before the sockets are bound, so it also decides the mode of `unix:` socket files: `0o777 & ~umask` (with `--umask 007`, only the owner and group can connect). Gunicorn\'s default, 0.',
+  }),
+
   // --- Logging ---
   accesslog: setting({
     name: 'accesslog', section: 'Logging', cli: ['--access-logfile'], meta: 'FILE', kind: 'string',
