@@ -1,6 +1,7 @@
 import { loadApp } from './app/load.js';
 import { appDisplayName } from './app/spec.js';
 import { Arbiter } from './arbiter/arbiter.js';
+import { daemonize, isDaemonChild, reportDaemonError, reportDaemonReady } from './arbiter/daemon.js';
 import { ExitCode, PreError, type PreErrorCode } from './errors.js';
 import { formatHelp } from './settings/help.js';
 import { formatSettings, resolveSettings } from './settings/load.js';
@@ -31,6 +32,7 @@ async function runCli(argv: readonly string[]): Promise<number> {
     if (!settings.app) {
       throw new PreError('PRE_ERR_USAGE', 'No APP given. Usage: pre [OPTIONS] APP — for example: pre app.js:handler --workers 4 (see pre --help)');
     }
+    if (settings.daemon && !isDaemonChild(process.env)) return await daemonize(argv, process.cwd());
     if (settings.chdir) process.chdir(settings.chdir);
     const workerClass = await resolveWorkerClass(settings.worker_class, process.cwd());
     if (settings.check_config) {
@@ -43,10 +45,13 @@ async function runCli(argv: readonly string[]): Promise<number> {
       configFile,
       procName: settings.proc_name ?? appDisplayName(settings.app),
       bindsOwnListeners: workerClass.WorkerClass.bindsOwnListeners === true,
+      daemonized: settings.daemon,
     });
     await arbiter.start();
+    if (settings.daemon) reportDaemonReady();
     return await arbiter.run();
   } catch (err) {
+    if (isDaemonChild(process.env)) reportDaemonError(err instanceof Error ? err.message : String(err));
     if (err instanceof PreError) {
       process.stderr.write(`Error: ${err.message}\n`);
       return EXIT_BY_CODE[err.code] ?? ExitCode.ERROR;

@@ -164,6 +164,60 @@ describe('fetchToNodeListener', () => {
     expect(writesRefused).toBeGreaterThan(0);
   });
 
+  it('sends in-memory and immediately available bodies with a Content-Length', async () => {
+    const bytes = new TextEncoder().encode('bytes!');
+    const bodies: Record<string, () => Response> = {
+      '/string': () => new Response('héllo'),
+      '/bytes': () => new Response(bytes),
+      '/buffer': () => new Response(bytes.buffer),
+      '/blob': () => new Response(new Blob(['bl', 'ob'])),
+      '/teed': () => {
+        const response = new Response('teed');
+        void response.clone().text();
+        return response;
+      },
+      '/sync-stream': () =>
+        new Response(
+          new ReadableStream({
+            start(controller) {
+              for (const part of ['a', 'b', 'c']) controller.enqueue(new TextEncoder().encode(part));
+              controller.close();
+            },
+          }),
+        ),
+    };
+    const { base } = await serve((request) => bodies[new URL(request.url).pathname]!());
+    const expected: Record<string, string> = {
+      '/string': 'héllo',
+      '/bytes': 'bytes!',
+      '/buffer': 'bytes!',
+      '/blob': 'blob',
+      '/teed': 'teed',
+      '/sync-stream': 'abc',
+    };
+    for (const [path, text] of Object.entries(expected)) {
+      const res = await request(`${base}${path}`);
+      expect(res.headers['transfer-encoding'], path).toBeUndefined();
+      expect(res.headers['content-length'], path).toBe(String(Buffer.byteLength(text)));
+      expect(await res.body.text(), path).toBe(text);
+    }
+    const head = await request(`${base}/string`, { method: 'HEAD' });
+    expect(head.headers['content-length']).toBe(String(Buffer.byteLength('héllo')));
+    expect(await head.body.text()).toBe('');
+  });
+
+  it('answers 500 for a Response whose body was already read', async () => {
+    const { base, errors } = await serve(async () => {
+      const response = new Response('used');
+      await response.text();
+      return response;
+    });
+    const res = await request(`${base}/`);
+    expect(res.statusCode).toBe(500);
+    expect(await res.body.text()).toBe('Internal Server Error');
+    expect(errors).toHaveLength(1);
+  });
+
   it('sends no body for HEAD and cancels the body stream', async () => {
     const cancelled = deferred();
     const { base } = await serve(
@@ -237,6 +291,14 @@ describe('fetchToNodeListener', () => {
     expect(await res.body.text()).toBe('Internal Server Error');
     expect(errors).toHaveLength(1);
     expect(errors[0]).toBeInstanceOf(TypeError);
+  });
+
+  it('answers 500 for Response.error() (status 0)', async () => {
+    const { base, errors } = await serve(() => Response.error());
+    const res = await request(`${base}/`);
+    expect(res.statusCode).toBe(500);
+    expect(await res.body.text()).toBe('Internal Server Error');
+    expect(errors).toHaveLength(1);
   });
 
   it('cancels the response body stream when the client aborts mid-stream', async () => {

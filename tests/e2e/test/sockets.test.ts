@@ -39,7 +39,7 @@ describe('sockets', () => {
       // The parent stops accepting; the socket lives on in pre.
       await new Promise((resolve) => parent.close(resolve));
       await waitFor(() => stderr.includes('Worker booted'), 'a booted worker');
-      expect(stderr).toContain('Listening at: fd://3');
+      expect(stderr).toContain(`Listening at: http://127.0.0.1:${port}`);
       expect(await (await request(`http://127.0.0.1:${port}/`)).body.text()).toBe('Hello, World!\n');
     } finally {
       child.kill('SIGTERM');
@@ -60,8 +60,8 @@ describe('sockets', () => {
       const res = await request(`http://127.0.0.1:${port}/pid`);
       expect(res.statusCode).toBe(200);
       await res.body.text();
-      expect(stderr).toContain('Using 1 socket(s) from systemd socket activation');
-      expect(stderr).toContain('Listening at: fd://3');
+      expect(stderr).toContain('Using inherited sockets: fd://3');
+      expect(stderr).toContain(`Listening at: http://127.0.0.1:${port}`);
       await waitFor(() => (stderr.match(/Worker booted/g)?.length ?? 0) === 2, 'two workers');
     } finally {
       child.kill('SIGTERM');

@@ -3,11 +3,13 @@ import { runHook, type ArbiterInfo } from '../hooks.js';
 import { checkTlsSettings } from '../http/tls.js';
 import { ListenerSet } from '../listeners/listener-set.js';
 import { takeSystemdSockets } from '../listeners/systemd.js';
+import { MasterUpgrade, inheritedFixedBinds, takeInheritedListeners } from './upgrade.js';
 import { ErrorLog } from '../logging/error-log.js';
 import { resolveSettings, serializableSettings, type SettingsSources } from '../settings/load.js';
 import type { Settings } from '../settings/registry.js';
 import { VERSION } from '../version.js';
-import type { WorkerMessage } from '../worker/protocol.js';
+import { resolveWorkerIdentity } from '../identity.js';
+import type { WorkerIdentity, WorkerMessage } from '../worker/protocol.js';
 import { resolveWorkerClass } from '../worker/resolve.js';
 import { Pidfile } from './pidfile.js';
 import { WorkerProcess } from './worker-process.js';
@@ -23,6 +25,8 @@ export interface ArbiterOptions {
   readonly configFile: string | null;
   readonly procName: string;
   readonly bindsOwnListeners: boolean;
+  /** Running detached (`daemon`): WINCH then stops the workers, as in Gunicorn. */
+  readonly daemonized: boolean;
 }
 
 /**
@@ -48,8 +52,12 @@ export class Arbiter implements ArbiterInfo {
   #stopping = false;
   #exitCode: number | null = null;
   #pidfile: Pidfile | null = null;
-  /** Sockets from systemd socket activation; they replace `bind`, also across reloads. */
-  readonly #systemdBinds = takeSystemdSockets(process.env, process.pid);
+  /** Who the workers run as (`user`/`group`); null to keep pre's own identity. */
+  #identity: WorkerIdentity | null = null;
+  /** Sockets from systemd socket activation (or fd:// ones from an old master); they replace `bind`, also on reload. */
+  readonly #fixedBinds: string[] | null;
+  readonly #upgrade = new MasterUpgrade(process.env);
+  readonly #daemonized: boolean;
 
   constructor(options: ArbiterOptions) {
     this.#sources = options.sources;
@@ -57,7 +65,10 @@ export class Arbiter implements ArbiterInfo {
     this.#configFile = options.configFile;
     this.#procName = options.procName;
     this.#numWorkers = options.settings.workers;
-    this.#listeners = new ListenerSet(options.bindsOwnListeners);
+    const inherited = inheritedFixedBinds(takeInheritedListeners(process.env));
+    this.#fixedBinds = takeSystemdSockets(process.env, process.pid) ?? inherited.binds;
+    this.#listeners = new ListenerSet(options.bindsOwnListeners, inherited.listeners);
+    this.#daemonized = options.daemonized;
     this.log = new ErrorLog({ path: options.settings.errorlog, level: options.settings.loglevel });
     // Installed first: without handlers TTIN/TTOU would stop the process and HUP would kill it.
     for (const signal of SIGNALS) process.on(signal, () => this.#queueSignal(signal));
@@ -78,11 +89,13 @@ export class Arbiter implements ArbiterInfo {
     process.title = `pre: master [${this.#procName}]`;
     await runHook(this.#settings, 'on_starting', this.log, this);
     const https = checkTlsSettings(this.#settings);
+    this.#identity = resolveWorkerIdentity(this.#settings.user, this.#settings.group, this.#settings.initgroups);
     process.umask(this.#settings.umask);
-    if (this.#systemdBinds) this.log.info(`Using ${this.#systemdBinds.length} socket(s) from systemd socket activation`);
-    await this.#listeners.update(this.#systemdBinds ?? this.#settings.bind, this.log);
+    if (this.#fixedBinds) this.log.info(`Using inherited sockets: ${this.#fixedBinds.join(', ')}`);
+    await this.#listeners.update(this.#fixedBinds ?? this.#settings.bind, this.log);
     if (this.#settings.pidfile) {
-      this.#pidfile = new Pidfile(this.#settings.pidfile);
+      // A new master started by USR2 writes PIDFILE.2 until the old master is gone (Gunicorn's scheme).
+      this.#pidfile = new Pidfile(this.#upgrade.awaitingPromotion ? `${this.#settings.pidfile}.2` : this.#settings.pidfile);
       this.#pidfile.create(this.pid);
     }
     for (const listener of this.#listeners.infos) {
@@ -102,6 +115,7 @@ export class Arbiter implements ArbiterInfo {
       if (signal) {
         await this.#handleSignal(signal);
       } else {
+        this.#maybePromote();
         this.murderWorkers();
         await this.manageWorkers();
       }
@@ -148,8 +162,8 @@ export class Arbiter implements ArbiterInfo {
       case 'SIGTTIN': return this.handleTtin();
       case 'SIGTTOU': return this.handleTtou();
       case 'SIGUSR1': return this.handleUsr1();
-      case 'SIGUSR2': return void this.log.warning('USR2 (binary upgrade) is not supported by this version of pre; ignored.');
-      case 'SIGWINCH': return void this.log.info('SIGWINCH ignored: pre is not daemonized.');
+      case 'SIGUSR2': return this.handleUsr2();
+      case 'SIGWINCH': return this.handleWinch();
     }
   }
 
@@ -158,16 +172,19 @@ export class Arbiter implements ArbiterInfo {
     this.log.info('Handling signal: hup');
     let settings: Settings;
     let configFile: string | null;
+    let identity: WorkerIdentity | null;
     try {
       ({ settings, configFile } = await resolveSettings({ ...this.#sources, freshConfig: true }));
       if (settings.worker_class !== this.#settings.worker_class) await resolveWorkerClass(settings.worker_class, process.cwd());
-      await this.#listeners.update(this.#systemdBinds ?? settings.bind, this.log);
+      identity = resolveWorkerIdentity(settings.user, settings.group, settings.initgroups);
+      await this.#listeners.update(this.#fixedBinds ?? settings.bind, this.log);
     } catch (err) {
       this.log.error(`Reload failed, keeping the current configuration: ${errorMessage(err)}`);
       return;
     }
     this.#settings = settings;
     this.#configFile = configFile;
+    this.#identity = identity;
     this.log.level = settings.loglevel;
     this.#procName = settings.proc_name ?? this.#procName;
     process.title = `pre: master [${this.#procName}]`;
@@ -194,6 +211,41 @@ export class Arbiter implements ArbiterInfo {
     this.log.info('Handling signal: usr1');
     this.log.reopen();
     for (const worker of this.#workers.values()) worker.kill('SIGUSR1');
+  }
+
+  /** USR2: start a new master on the same sockets; this one keeps serving until WINCH/TERM. */
+  handleUsr2(): void {
+    this.log.info('Handling signal: usr2');
+    if (this.#upgrade.childRunning || this.#upgrade.awaitingPromotion) {
+      this.log.warning('USR2 ignored: an upgrade is already in progress.');
+      return;
+    }
+    const pidfile = this.#pidfile;
+    pidfile?.rename(`${this.#settings.pidfile}.oldbin`);
+    const pid = this.#upgrade.start(this.#sources.argv, this.#sources.cwd, this.#listeners.inheritable, (code, signal) => {
+      this.log.warning(`New master (pid:${pid}) exited (${signal ?? `code ${code}`}); this master carries on.`);
+      if (pidfile && this.#settings.pidfile && !this.#stopping) pidfile.rename(this.#settings.pidfile);
+      this.#wakeup();
+    });
+    this.log.info(`Started new master with pid: ${pid}`);
+  }
+
+  /** WINCH: stop the workers gracefully, keeping the arbiter — when daemonized or after a USR2, as in Gunicorn. */
+  async handleWinch(): Promise<void> {
+    if (!this.#daemonized && !this.#upgrade.childRunning) {
+      this.log.info('SIGWINCH ignored: not daemonized and no upgrade in progress.');
+      return;
+    }
+    this.log.info('Handling signal: winch; stopping the workers gracefully');
+    await this.#setNumWorkers(0);
+    await this.manageWorkers();
+  }
+
+  /** A new master whose old master has exited takes over the pidfile. */
+  #maybePromote(): void {
+    if (!this.#upgrade.promoteIfOrphaned()) return;
+    this.log.info('Master has been promoted.');
+    if (this.#settings.pidfile) this.#pidfile?.rename(this.#settings.pidfile);
   }
 
   async #setNumWorkers(value: number): Promise<void> {
@@ -226,10 +278,12 @@ export class Arbiter implements ArbiterInfo {
     const age = ++this.#age;
     await runHook(this.#settings, 'pre_fork', this.log, this, { pid: 0, age });
     const settings = this.#settings;
+    const identity = this.#identity;
     const worker = new WorkerProcess({
       age,
       generation: this.#generation,
       tmpDir: settings.worker_tmp_dir,
+      owner: identity,
       listenerFds: this.#listeners.fds,
       env: { ...process.env, ...Object.fromEntries(settings.raw_env.map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)])) },
       init: (heartbeatFd) => ({
@@ -240,6 +294,7 @@ export class Arbiter implements ArbiterInfo {
         heartbeatFd,
         listeners: this.#listeners.infos,
         procName: this.#procName,
+        identity,
       }),
       onMessage: (w, message) => this.#onWorkerMessage(w, message),
       onExit: (w) => this.reapWorker(w),
@@ -259,6 +314,9 @@ export class Arbiter implements ArbiterInfo {
       case 'retiring':
         worker.retiringSince ??= Date.now();
         break;
+      case 'stats':
+        worker.requests = message.requests;
+        return;
       case 'app_error':
       case 'boot_error':
         worker.failure = message.message;
@@ -373,7 +431,8 @@ export class Arbiter implements ArbiterInfo {
 
   async #shutdown(code: number): Promise<number> {
     if (this.#workers.size > 0) await this.stop(true, code);
-    this.#listeners.closeAll();
+    // A new master serving on our unix sockets needs their files.
+    this.#listeners.closeAll(this.#upgrade.childRunning);
     this.#pidfile?.unlink(this.pid);
     await runHook(this.#settings, 'on_exit', this.log, this);
     this.log.info('Shutting down: Master');

@@ -21,7 +21,7 @@ function readPid(file: string): number | null {
 
 /** The arbiter's pidfile: refuses to overwrite a live process's, written atomically, removed only if still ours. */
 export class Pidfile {
-  readonly path: string;
+  path: string;
 
   constructor(path: string) {
     this.path = path;
@@ -39,6 +39,16 @@ export class Pidfile {
     } catch (err) {
       throw new PreError('PRE_ERR_PIDFILE', `Cannot write pidfile ${this.path}: ${(err as Error).message}`);
     }
+  }
+
+  /** Moves the pidfile (USR2: the old master's becomes `.oldbin`; a promoted new master's `.2` becomes the real one). */
+  rename(to: string): void {
+    try {
+      renameSync(this.path, to);
+    } catch {
+      writeFileSync(to, `${process.pid}\n`);
+    }
+    this.path = to;
   }
 
   unlink(pid: number): void {

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, closeSync, constants, fstatSync, futimesSync, openSync, unlinkSync } from 'node:fs';
+import { accessSync, closeSync, constants, fchownSync, fstatSync, futimesSync, openSync, unlinkSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,6 +12,8 @@ export interface SpawnOptions {
   readonly age: number;
   readonly generation: number;
   readonly tmpDir: string | null;
+  /** The worker's identity after it drops privileges: it must still be able to touch its heartbeat file. */
+  readonly owner: { uid: number; gid: number } | null;
   /** Listener fds in the arbiter, in order; the worker sees them from FIRST_LISTENER_FD on. */
   readonly listenerFds: readonly number[];
   readonly env: NodeJS.ProcessEnv;
@@ -34,6 +36,8 @@ export class WorkerProcess implements WorkerProcessInfo {
   abortedAt: number | null = null;
   exitCode: number | null = null;
   signal: NodeJS.Signals | null = null;
+  /** Requests served, as last reported by the worker. */
+  requests = 0;
   /** The last error message the worker reported before exiting. */
   failure: string | null = null;
   readonly #heartbeatFd: number;
@@ -43,6 +47,7 @@ export class WorkerProcess implements WorkerProcessInfo {
     this.age = options.age;
     this.generation = options.generation;
     this.#heartbeatFd = createHeartbeatFile(options.tmpDir ?? defaultTmpDir(), options.age);
+    if (options.owner) fchownSync(this.#heartbeatFd, options.owner.uid, options.owner.gid);
     const stdio: (number | 'inherit' | 'ipc')[] = ['inherit', 'inherit', 'inherit', 'ipc', this.#heartbeatFd, ...options.listenerFds];
     this.child = spawn(process.execPath, [...process.execArgv, ENTRY], { stdio, env: options.env });
     this.child.on('message', (message: WorkerMessage) => options.onMessage(this, message));

@@ -12,7 +12,7 @@ interface ServerHandle {
   close(): void;
 }
 
-type CreateServerHandle = (address: string, port: number, addressType: number, fd?: number) => ServerHandle | number;
+type CreateServerHandle = (address: string | null, port: number, addressType: number, fd?: number) => ServerHandle | number;
 
 /**
  * Node's own way to get a bound but not yet listening socket. It is not public API, but it is the only
@@ -30,15 +30,15 @@ export interface BoundListener {
   /** The socket as a handle that can be sent to a worker over IPC (each receipt is a new fd); null for fd://. */
   readonly handle: object | null;
   close(): void;
+  /** Closes the socket but leaves a unix socket file in place (for a new master that inherited it). */
+  keepFile(): void;
 }
 
 export async function bindListener(address: BindAddress): Promise<BoundListener> {
   if (!createServerHandle) {
     throw new PreError('PRE_ERR_BIND', `This Node.js (${process.version}) lacks net._createServerHandle, which pre needs to bind in the arbiter.`);
   }
-  if (address.kind === 'fd') {
-    return { address, fd: address.fd, info: { kind: 'fd', address: address.text, url: address.text }, handle: null, close: () => {} };
-  }
+  if (address.kind === 'fd') return adoptListener(address, address.fd);
   if (address.kind === 'unix') {
     removeStaleUnixSocket(address.path);
     const handle = create(createServerHandle, address.path, -1, -1, address.text);
@@ -49,12 +49,9 @@ export async function bindListener(address: BindAddress): Promise<BoundListener>
       info: { kind: 'unix', address: address.text, path: address.path, url: `unix:${address.path}` },
       close: () => {
         handle.close();
-        try {
-          unlinkSync(address.path);
-        } catch {
-          // already gone
-        }
+        removeFile(address.path);
       },
+      keepFile: () => handle.close(),
     };
   }
   const ip = await resolveHost(address.host, address.family);
@@ -69,11 +66,48 @@ export async function bindListener(address: BindAddress): Promise<BoundListener>
     handle,
     info: { kind: 'tcp', address: `${hostText}:${port}`, host: ip.address, port, url: `http://${hostText}:${port}` },
     close: () => handle.close(),
+    keepFile: () => handle.close(),
   };
 }
 
-function create(fn: CreateServerHandle, host: string, port: number, type: number, text: string): ServerHandle {
-  const result = fn(host, port, type);
+/**
+ * Wraps a socket this process inherited (fd://N, systemd, or from the old master on USR2) in a handle,
+ * so it can be described and copied to workers like a socket the arbiter bound itself.
+ */
+export function adoptListener(address: BindAddress, fd: number): BoundListener {
+  // With an fd, node wraps it and must not be given an address or port.
+  const handle = create(createServerHandle!, null, 0, 0, address.text, fd);
+  const out: { address?: string; port?: number } = {};
+  const isTcp = handle.getsockname?.(out) === 0 && out.port !== undefined;
+  const unixPath = address.kind === 'unix' ? address.path : undefined;
+  const url = isTcp
+    ? `http://${out.address!.includes(':') ? `[${out.address}]` : out.address}:${out.port}`
+    : unixPath ? `unix:${unixPath}` : address.text;
+  return {
+    address,
+    fd,
+    handle,
+    info: { kind: address.kind, address: address.text, url, ...(isTcp ? { host: out.address!, port: out.port! } : {}), ...(unixPath ? { path: unixPath } : {}) },
+    close: () => {
+      handle.close();
+      if (unixPath) removeFile(unixPath);
+    },
+    keepFile: () => {
+      handle.close();
+    },
+  };
+}
+
+function removeFile(file: string): void {
+  try {
+    unlinkSync(file);
+  } catch {
+    // already gone
+  }
+}
+
+function create(fn: CreateServerHandle, host: string | null, port: number, type: number, text: string, fd?: number): ServerHandle {
+  const result = fd === undefined ? fn(host, port, type) : fn(host, port, type, fd);
   if (typeof result === 'number') {
     const name = getSystemErrorName(result);
     const why = name === 'EADDRINUSE' ? 'the address is already in use' : name === 'EACCES' ? 'permission denied' : name;

@@ -1,7 +1,8 @@
 import type { Logger } from '../logging/error-log.js';
 import { FIRST_LISTENER_FD } from '../worker/protocol.js';
 import { parseBindAddress, type ListenerInfo } from './address.js';
-import { bindListener, type BoundListener } from './bind.js';
+import { closeSync } from 'node:fs';
+import { adoptListener, bindListener, type BoundListener } from './bind.js';
 
 /**
  * The arbiter's sockets. Bound once and never accepted on: workers inherit them. For worker classes
@@ -11,9 +12,12 @@ export class ListenerSet {
   #bound: BoundListener[] = [];
   #own: ListenerInfo[] = [];
   readonly #bindsOwn: boolean;
+  /** Sockets inherited from an old master (USR2), by bind text; adopted by the first update. */
+  #inherited: Map<string, number>;
 
-  constructor(bindsOwn: boolean) {
+  constructor(bindsOwn: boolean, inherited: readonly { fd: number; bind: string }[] = []) {
     this.#bindsOwn = bindsOwn;
+    this.#inherited = new Map(inherited.map((l) => [l.bind, l.fd]));
   }
 
   /** Binds `binds`, keeping sockets already bound to the same text (HUP) and closing the rest. */
@@ -32,7 +36,12 @@ export class ListenerSet {
     const next: BoundListener[] = [];
     try {
       for (const address of addresses) {
-        next.push(this.#bound.find((l) => l.address.text === address.text) ?? (await bindListener(address)));
+        const inheritedFd = this.#inherited.get(address.text);
+        this.#inherited.delete(address.text);
+        next.push(
+          this.#bound.find((l) => l.address.text === address.text) ??
+            (inheritedFd !== undefined ? adoptListener(address, inheritedFd) : await bindListener(address)),
+        );
       }
     } catch (err) {
       for (const listener of next) if (!this.#bound.includes(listener)) listener.close();
@@ -45,6 +54,14 @@ export class ListenerSet {
       }
     }
     this.#bound = next;
+    // Inherited sockets the new configuration no longer binds.
+    for (const fd of this.#inherited.values()) closeFd(fd);
+    this.#inherited.clear();
+  }
+
+  /** fd and bind text of each socket, to pass them to a new master. */
+  get inheritable(): { fd: number; bind: string }[] {
+    return this.#bound.map((l) => ({ fd: l.fd, bind: l.address.text }));
   }
 
   /** The fds to hand each worker, in order. */
@@ -63,8 +80,20 @@ export class ListenerSet {
     return this.#bound[index]?.handle ?? null;
   }
 
-  closeAll(): void {
-    for (const listener of this.#bound) listener.close();
+  /** Closes every socket; `keepUnixFiles` when a new master serves on them now. */
+  closeAll(keepUnixFiles = false): void {
+    for (const listener of this.#bound) {
+      if (keepUnixFiles) listener.keepFile();
+      else listener.close();
+    }
     this.#bound = [];
+  }
+}
+
+function closeFd(fd: number): void {
+  try {
+    closeSync(fd);
+  } catch {
+    // not open
   }
 }

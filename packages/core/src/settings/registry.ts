@@ -279,6 +279,30 @@ export const SETTINGS = {
     desc: 'Written once the sockets are bound, removed when the arbiter exits. A pidfile that names a live process stops the start with an error.',
   }),
 
+  daemon: setting({
+    name: 'daemon', section: 'Server Mechanics', cli: ['-D', '--daemon'], kind: 'bool',
+    validate: v.bool, default: false,
+    short: 'Detach from the terminal and run in the background.',
+    desc: 'The `pre` command starts the arbiter as a new session leader with stdin, stdout and stderr on `/dev/null`, and exits 0 once it runs; set `errorlog` (and `pidfile`) to files. While daemonized, WINCH stops the workers gracefully, as in Gunicorn.',
+  }),
+  user: setting({
+    name: 'user', section: 'Server Mechanics', cli: ['-u', '--user'], meta: 'USER', kind: 'string',
+    validate: v.optionalString, default: null, defaultDoc: 'the user pre runs as',
+    short: 'Run the workers as this user (name or uid).',
+    desc: 'The arbiter binds the sockets (which may need root, for ports below 1024), then every worker drops to this user before it loads the app. Needs pre to start as root.',
+  }),
+  group: setting({
+    name: 'group', section: 'Server Mechanics', cli: ['-g', '--group'], meta: 'GROUP', kind: 'string',
+    validate: v.optionalString, default: null, defaultDoc: "the user's primary group, or pre's group",
+    short: 'Run the workers in this group (name or gid).',
+    desc: 'Set before `user` in each worker.',
+  }),
+  initgroups: setting({
+    name: 'initgroups', section: 'Server Mechanics', cli: ['--initgroups'], kind: 'bool',
+    validate: v.bool, default: false,
+    short: "Give the workers the user's supplementary groups.",
+    desc: 'With `user`, the workers join every group the user belongs to (initgroups(3)); otherwise they have no supplementary groups.',
+  }),
   umask: setting({
     name: 'umask', section: 'Server Mechanics', cli: ['-m', '--umask'], meta: 'INT', kind: 'int',
     validate: v.octalMode, default: 0, defaultDoc: '0',

@@ -9,6 +9,15 @@ export interface WorkerInitMessage {
   readonly heartbeatFd: number;
   readonly listeners: readonly ListenerInfo[];
   readonly procName: string;
+  /** The identity to drop to before loading the app (`user`/`group`), when set. */
+  readonly identity: WorkerIdentity | null;
+}
+
+export interface WorkerIdentity {
+  readonly uid: number;
+  readonly gid: number;
+  /** The user name, for initgroups; null when supplementary groups are not wanted. */
+  readonly initgroupsUser: string | null;
 }
 
 /** Arbiter → worker, with a copy of a listening socket attached (or an error). */
@@ -24,7 +33,8 @@ export type WorkerMessage =
   | { readonly type: 'listener_copy_request'; readonly id: number; readonly index: number }
   | { readonly type: 'app_error'; readonly message: string }
   | { readonly type: 'boot_error'; readonly message: string }
-  | { readonly type: 'retiring'; readonly reason: string };
+  | { readonly type: 'retiring'; readonly reason: string }
+  | { readonly type: 'stats'; readonly requests: number };
 
 /** The fd layout of a worker process: stdio 0-2, the IPC channel, the heartbeat file, then the listeners. */
 export const IPC_FD = 3;

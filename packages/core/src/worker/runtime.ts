@@ -1,4 +1,5 @@
 import { loadApp, type LoadedApp } from '../app/load.js';
+import { dropPrivileges } from '../identity.js';
 import { ExitCode, errorMessage } from '../errors.js';
 import { runHook, type WorkerInfo } from '../hooks.js';
 import { AccessLog } from '../logging/access-log.js';
@@ -10,6 +11,8 @@ import type { WorkerInitMessage, WorkerMessage } from './protocol.js';
 import { resolveWorkerClass } from './resolve.js';
 import type { ListenerCopy, Worker } from './worker.js';
 import type { ListenerCopyMessage } from './protocol.js';
+
+const STATS_INTERVAL_MS = 1000;
 
 /**
  * The life of a worker process: init → post_fork → load the worker class and the app → post_worker_init
@@ -47,6 +50,7 @@ export class WorkerRuntime {
 
   async run(): Promise<void> {
     process.title = `pre: worker [${this.#init.procName}]`;
+    if (this.#init.identity) dropPrivileges(this.#init.identity);
     this.#installSignalHandlers();
     if (this.#settings.timeout > 0) {
       this.#heartbeat.start(heartbeatInterval(this.#settings.timeout), () => this.#worker?.heartbeat() ?? true);
@@ -85,6 +89,16 @@ export class WorkerRuntime {
       return this.#failBoot('boot_error', ExitCode.WORKER_BOOT_ERROR, `worker failed to start: ${err instanceof Error && err.stack ? err.stack : errorMessage(err)}`);
     }
     send({ type: 'booted' });
+    this.#reportStats();
+  }
+
+  /** Tells the arbiter how many requests this worker served (for `pre ctl show workers`), when it changed. */
+  #reportStats(): void {
+    let reported = 0;
+    setInterval(() => {
+      const requests = this.#worker?.requestCount ?? 0;
+      if (requests !== reported) send({ type: 'stats', requests: (reported = requests) });
+    }, STATS_INTERVAL_MS).unref();
   }
 
   #installSignalHandlers(): void {
