@@ -10,6 +10,8 @@ import type { Settings } from '../settings/registry.js';
 import { VERSION } from '../version.js';
 import { resolveWorkerIdentity } from '../identity.js';
 import type { WorkerIdentity, WorkerMessage } from '../worker/protocol.js';
+import type { ListenerInfo } from '../listeners/address.js';
+import type { ArbiterControl, ArbiterStats, WorkerStatus } from './control-api.js';
 import { resolveWorkerClass } from '../worker/resolve.js';
 import { Pidfile } from './pidfile.js';
 import { WorkerProcess } from './worker-process.js';
@@ -33,7 +35,7 @@ export interface ArbiterOptions {
  * The master process: binds the sockets, spawns the workers and keeps their number, replaces the
  * silent and the dead, and turns signals into actions. Signal handlers only queue; `run` acts.
  */
-export class Arbiter implements ArbiterInfo {
+export class Arbiter implements ArbiterInfo, ArbiterControl {
   readonly pid = process.pid;
   readonly log: ErrorLog;
   #settings: Settings;
@@ -58,6 +60,9 @@ export class Arbiter implements ArbiterInfo {
   readonly #fixedBinds: string[] | null;
   readonly #upgrade = new MasterUpgrade(process.env);
   readonly #daemonized: boolean;
+  readonly #startedAt = Date.now();
+  #workerExits = 0;
+  #reloads = 0;
 
   constructor(options: ArbiterOptions) {
     this.#sources = options.sources;
@@ -185,6 +190,7 @@ export class Arbiter implements ArbiterInfo {
     this.#settings = settings;
     this.#configFile = configFile;
     this.#identity = identity;
+    this.#reloads++;
     this.log.level = settings.loglevel;
     this.#procName = settings.proc_name ?? this.#procName;
     process.title = `pre: master [${this.#procName}]`;
@@ -253,6 +259,56 @@ export class Arbiter implements ArbiterInfo {
     const old = this.#numWorkers;
     this.#numWorkers = value;
     await runHook(this.#settings, 'nworkers_changed', this.log, this, value, old);
+  }
+
+  // --- control (pre ctl) ---------------------------------------------------------------------
+
+  workerStatuses(): WorkerStatus[] {
+    return [...this.#workers.values()].map((w) => ({
+      pid: w.pid, age: w.age, generation: w.generation, booted: w.booted, retiring: w.retiringSince !== null,
+      startedAt: w.spawnedAt, lastHeartbeat: w.alive ? w.lastHeartbeat() : 0, requests: w.requests,
+    }));
+  }
+
+  stats(): ArbiterStats {
+    const workers = [...this.#workers.values()];
+    return {
+      pid: this.pid, procName: this.#procName, version: VERSION, startedAt: this.#startedAt,
+      workerClass: this.#settings.worker_class, numWorkers: this.#numWorkers, liveWorkers: workers.length,
+      requests: workers.reduce((sum, w) => sum + w.requests, 0), workerExits: this.#workerExits, reloads: this.#reloads,
+    };
+  }
+
+  settingsSnapshot(): Record<string, unknown> {
+    return serializableSettings(this.#settings);
+  }
+
+  listenerInfos(): ListenerInfo[] {
+    return this.#listeners.infos;
+  }
+
+  async changeWorkers(delta: number): Promise<number> {
+    await this.#setNumWorkers(Math.max(1, this.#numWorkers + delta));
+    this.#wakeup();
+    return this.#numWorkers;
+  }
+
+  killWorker(pid: number, signal: NodeJS.Signals = 'SIGTERM'): boolean {
+    const worker = [...this.#workers.values()].find((w) => w.pid === pid);
+    worker?.kill(signal);
+    return worker !== undefined;
+  }
+
+  requestReload(): void {
+    this.#queueSignal('SIGHUP');
+  }
+
+  requestReopen(): void {
+    this.#queueSignal('SIGUSR1');
+  }
+
+  requestShutdown(graceful: boolean): void {
+    this.#queueSignal(graceful ? 'SIGTERM' : 'SIGQUIT');
   }
 
   // --- supervision ---------------------------------------------------------------------------
@@ -367,6 +423,7 @@ export class Arbiter implements ArbiterInfo {
   /** Called when a worker process exited. */
   reapWorker(worker: WorkerProcess): void {
     this.#workers.delete(worker.age);
+    if (!this.#stopping) this.#workerExits++;
     const { pid, exitCode: code, signal } = worker;
     if (signal === 'SIGKILL' && worker.abortedAt === null && worker.retiringSince === null && !this.#stopping) {
       this.log.error(`Worker (pid:${pid}) was sent SIGKILL! Perhaps out of memory?`);

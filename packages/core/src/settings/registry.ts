@@ -348,6 +348,58 @@ export const SETTINGS = {
     desc: 'Messages below this level are not written.',
   }),
 
+  // --- Control ---
+  control_socket: setting({
+    name: 'control_socket', section: 'Control', cli: ['--control-socket'], meta: 'PATH', kind: 'string',
+    validate: v.optionalString, default: null, defaultDoc: 'none (no control socket)',
+    short: 'A unix socket for `pre ctl` (Gunicorn\'s gunicornc, Puma\'s pumactl).',
+    desc: 'The arbiter listens on this unix socket for `pre ctl` commands: `show workers`, `show stats`, `show config`, `show listeners`, `worker add [N]`, `worker remove [N]`, `worker kill PID`, `reload`, `reopen`, `shutdown [graceful|quick]`. See docs/operations.md.',
+  }),
+  control_socket_mode: setting({
+    name: 'control_socket_mode', section: 'Control', cli: ['--control-socket-mode'], meta: 'MODE', kind: 'int',
+    validate: v.octalMode, default: 0o600, defaultDoc: '0600',
+    short: 'The file mode of the control socket (octal).',
+    desc: 'Anyone who can connect can stop the server: the default lets only the arbiter\'s user in.',
+  }),
+  reload: setting({
+    name: 'reload', section: 'Control', cli: ['--reload'], kind: 'bool',
+    validate: v.bool, default: false,
+    short: 'Restart the workers when the app\'s files change (development).',
+    desc: 'The arbiter watches the app\'s directory (without `node_modules` and dot-files) and `reload_extra_files`; on a change it reloads as on HUP: new workers start, and the old ones stop once the new ones serve. New code that fails to load is logged and the old workers keep serving.',
+  }),
+  reload_extra_files: setting({
+    name: 'reload_extra_files', section: 'Control', cli: ['--reload-extra-file'], meta: 'GLOB', kind: 'list',
+    validate: v.stringList, default: [],
+    short: 'More files or glob patterns to watch with --reload (repeatable).',
+    desc: 'Paths or glob patterns (`config/**/*.json`), relative to the working directory. Patterns are expanded again on every check, so files created later are watched too (as Gunicorn 26.1 does).',
+  }),
+
+  // --- Metrics ---
+  statsd_host: setting({
+    name: 'statsd_host', section: 'Metrics', cli: ['--statsd-host'], meta: 'HOST:PORT', kind: 'string',
+    validate: v.optionalString, default: null, defaultDoc: 'none (no StatsD)',
+    short: 'Send StatsD metrics to this UDP address.',
+    desc: 'Metrics with Gunicorn\'s names, so dashboards built for Gunicorn work: `gunicorn.requests`, `gunicorn.request.duration`, `gunicorn.request.status.<code>`, `gunicorn.workers`, `gunicorn.log.critical`, `gunicorn.log.error`, `gunicorn.log.warning`, `gunicorn.log.exception`. See docs/operations.md.',
+  }),
+  statsd_prefix: setting({
+    name: 'statsd_prefix', section: 'Metrics', cli: ['--statsd-prefix'], meta: 'PREFIX', kind: 'string',
+    validate: (raw) => (raw === null || raw === undefined ? '' : typeof raw === 'string' ? raw : v.string(raw)), default: '',
+    short: 'A prefix for every StatsD metric name.',
+    desc: 'Prepended with a dot: `--statsd-prefix app` sends `app.gunicorn.requests`.',
+  }),
+  dogstatsd_tags: setting({
+    name: 'dogstatsd_tags', section: 'Metrics', cli: ['--dogstatsd-tags'], meta: 'TAGS', kind: 'string',
+    validate: (raw) => (raw === null || raw === undefined ? '' : typeof raw === 'string' ? raw : v.string(raw)), default: '',
+    short: 'DogStatsD tags added to every metric (comma-separated key:value).',
+    desc: 'For example `env:prod,service:api`, sent as `|#env:prod,service:api`.',
+  }),
+  prometheus_bind: setting({
+    name: 'prometheus_bind', section: 'Metrics', cli: ['--prometheus-bind'], meta: 'ADDRESS', kind: 'string',
+    validate: v.optionalString, default: null, defaultDoc: 'none (no Prometheus endpoint)',
+    short: 'Serve Prometheus metrics of all workers on this address (e.g. 127.0.0.1:9100).',
+    desc: 'The arbiter serves `/metrics` here, aggregating every worker: requests by status, request latency histogram, requests in flight, worker count, worker restarts and heartbeat age. Its own port, never the app\'s.',
+  }),
+
   // --- Process Naming ---
   proc_name: setting({
     name: 'proc_name', section: 'Process Naming', cli: ['-n', '--name'], meta: 'STRING', kind: 'string',
@@ -382,5 +434,5 @@ export type Settings = { readonly [K in SettingName]: ValueOf<(typeof SETTINGS)[
 export const SETTING_LIST: readonly SettingSpec<unknown>[] = Object.values(SETTINGS) as SettingSpec<unknown>[];
 
 export const SECTION_ORDER = [
-  'Config File', 'App', 'Server Socket', 'Security', 'SSL', 'Worker Processes', 'Server Mechanics', 'Logging', 'Process Naming', 'Server Hooks',
+  'Config File', 'App', 'Server Socket', 'Security', 'SSL', 'Worker Processes', 'Server Mechanics', 'Control', 'Metrics', 'Logging', 'Process Naming', 'Server Hooks',
 ] as const;
