@@ -3,6 +3,10 @@ import { runHook, type ArbiterInfo } from '../hooks.js';
 import { checkTlsSettings } from '../http/tls.js';
 import { ListenerSet } from '../listeners/listener-set.js';
 import { takeSystemdSockets } from '../listeners/systemd.js';
+import path from 'node:path';
+import { resolveModuleFile } from '../app/resolve-module.js';
+import { parseAppSpec } from '../app/spec.js';
+import { Reloader } from './reloader.js';
 import { MasterUpgrade, inheritedFixedBinds, takeInheritedListeners } from './upgrade.js';
 import { ErrorLog } from '../logging/error-log.js';
 import { resolveSettings, serializableSettings, type SettingsSources } from '../settings/load.js';
@@ -61,6 +65,7 @@ export class Arbiter implements ArbiterInfo, ArbiterControl {
   readonly #upgrade = new MasterUpgrade(process.env);
   readonly #daemonized: boolean;
   readonly #startedAt = Date.now();
+  #reloader: Reloader | null = null;
   #workerExits = 0;
   #reloads = 0;
 
@@ -107,6 +112,7 @@ export class Arbiter implements ArbiterInfo, ArbiterControl {
       this.log.info(`Listening at: ${https ? listener.url.replace(/^http:/, 'https:') : listener.url} (${this.pid})`);
     }
     this.log.info(`Using worker: ${this.#settings.worker_class}`);
+    if (this.#settings.reload) await this.#startReloader();
     await runHook(this.#settings, 'when_ready', this.log, this);
     await runHook(this.#settings, 'nworkers_changed', this.log, this, this.#numWorkers, null);
   }
@@ -245,6 +251,26 @@ export class Arbiter implements ArbiterInfo, ArbiterControl {
     this.log.info('Handling signal: winch; stopping the workers gracefully');
     await this.#setNumWorkers(0);
     await this.manageWorkers();
+  }
+
+  /** `reload`: a change to the app's files reloads as HUP does. */
+  async #startReloader(): Promise<void> {
+    const { app, reload_extra_files: patterns } = this.#settings;
+    const appFile = app ? resolveModuleFile(parseAppSpec(app).module, process.cwd()) : null;
+    const appDir = appFile && !appFile.includes(`${path.sep}node_modules${path.sep}`) ? path.dirname(appFile) : null;
+    this.#reloader = new Reloader({
+      roots: appDir ? [appDir] : [],
+      files: this.#configFile ? [this.#configFile] : [],
+      patterns,
+      cwd: process.cwd(),
+      log: this.log,
+      onChange: (files) => {
+        this.log.info(`Reloading: ${files.slice(0, 5).join(', ')}${files.length > 5 ? ', …' : ''} changed`);
+        this.#queueSignal('SIGHUP');
+      },
+    });
+    await this.#reloader.start();
+    this.log.info(`Watching ${appDir ?? 'no app directory'}${patterns.length ? ` and ${patterns.join(', ')}` : ''} for changes`);
   }
 
   /** A new master whose old master has exited takes over the pidfile. */
@@ -487,6 +513,7 @@ export class Arbiter implements ArbiterInfo, ArbiterControl {
   }
 
   async #shutdown(code: number): Promise<number> {
+    await this.#reloader?.close();
     if (this.#workers.size > 0) await this.stop(true, code);
     // A new master serving on our unix sockets needs their files.
     this.#listeners.closeAll(this.#upgrade.childRunning);
