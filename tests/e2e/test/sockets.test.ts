@@ -6,7 +6,7 @@ import path from 'node:path';
 import { Agent, request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import { freePort } from '../helpers/nginx.js';
-import { HELLO, PRE_BIN, ROOT, isAlive, startPre, stopAll, waitFor } from '../helpers/pre.js';
+import { HELLO, PRE_BIN, ROOT, isAlive, runPre, startPre, stopAll, waitFor } from '../helpers/pre.js';
 
 afterEach(stopAll);
 
@@ -23,6 +23,19 @@ describe('sockets', () => {
     await agent.close();
     await pre.stop();
     expect(() => statSync(socketPath)).toThrow(); // removed at exit
+  });
+
+  it('refuses an address or a unix socket another server is using', async () => {
+    const port = await freePort();
+    const socketPath = path.join(mkdtempSync(path.join(os.tmpdir(), 'pre-busy-')), 'busy.sock');
+    const first = startPre([HELLO, '-b', `127.0.0.1:${port}`, '-b', `unix:${socketPath}`, '--log-level', 'debug']);
+    await first.ready();
+    const second = await runPre([HELLO, '-b', `127.0.0.1:${port}`]);
+    expect(second.code).toBe(1);
+    expect(second.stderr).toContain(`Cannot bind 127.0.0.1:${port}: the address is already in use`);
+    const third = await runPre([HELLO, '-b', `unix:${socketPath}`]);
+    expect(third.code).toBe(1);
+    expect(third.stderr).toContain(`Cannot bind unix:${socketPath}: another server is listening on it.`);
   });
 
   it('serves on an inherited socket with fd://3', async () => {

@@ -40,7 +40,7 @@ export async function bindListener(address: BindAddress): Promise<BoundListener>
   }
   if (address.kind === 'fd') return adoptListener(address, address.fd);
   if (address.kind === 'unix') {
-    removeStaleUnixSocket(address.path);
+    await removeStaleUnixSocket(address.path);
     const handle = create(createServerHandle, address.path, -1, -1, address.text);
     return {
       address,
@@ -57,8 +57,12 @@ export async function bindListener(address: BindAddress): Promise<BoundListener>
   const ip = await resolveHost(address.host, address.family);
   const handle = create(createServerHandle, ip.address, address.port, ip.family, address.text);
   const out: { address?: string; port?: number } = {};
-  handle.getsockname?.(out);
-  const port = out.port ?? address.port;
+  // libuv defers EADDRINUSE from bind() to listen(); an unbound socket reports port 0 here.
+  if (handle.getsockname?.(out) !== 0 || !out.port || (address.port !== 0 && out.port !== address.port)) {
+    handle.close();
+    throw new PreError('PRE_ERR_BIND', `Cannot bind ${address.text}: the address is already in use (EADDRINUSE).`);
+  }
+  const port = out.port;
   const hostText = ip.family === 6 ? `[${ip.address}]` : ip.address;
   return {
     address,
@@ -126,11 +130,22 @@ async function resolveHost(host: string, family: 4 | 6): Promise<{ address: stri
   }
 }
 
-/** A socket file left by an earlier server is removed, as Gunicorn does; any other file there is an error. */
-function removeStaleUnixSocket(path: string): void {
+/**
+ * A socket file left by a server that is gone is removed; one a live server still answers on is an
+ * error (binding would steal its path); any other file there is an error too.
+ */
+async function removeStaleUnixSocket(path: string): Promise<void> {
   if (!existsSync(path)) return;
   if (!lstatSync(path).isSocket()) {
     throw new PreError('PRE_ERR_BIND', `Cannot bind unix:${path}: the path exists and is not a socket.`);
   }
+  const live = await new Promise<boolean>((resolve) => {
+    const probe = net.connect(path, () => {
+      probe.destroy();
+      resolve(true);
+    });
+    probe.on('error', () => resolve(false));
+  });
+  if (live) throw new PreError('PRE_ERR_BIND', `Cannot bind unix:${path}: another server is listening on it.`);
   unlinkSync(path);
 }
