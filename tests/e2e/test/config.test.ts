@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { cpSync, mkdtempSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -101,7 +101,11 @@ describe('settings and config', () => {
     const project = mkdtempSync(path.join(os.tmpdir(), 'pre-core-only-'));
     const core = path.join(project, 'node_modules/@pre/core');
     for (const part of ['package.json', 'bin', 'dist']) cpSync(path.join(ROOT, 'packages/core', part), path.join(core, part), { recursive: true });
-    symlinkSync(realpathSync(path.join(ROOT, 'packages/core/node_modules/sonic-boom')), path.join(project, 'node_modules/sonic-boom'));
+    const { dependencies } = JSON.parse(readFileSync(path.join(ROOT, 'packages/core/package.json'), 'utf8')) as { dependencies: Record<string, string> };
+    for (const dep of Object.keys(dependencies)) {
+      mkdirSync(path.dirname(path.join(project, 'node_modules', dep)), { recursive: true });
+      symlinkSync(realpathSync(path.join(ROOT, 'packages/core/node_modules', dep)), path.join(project, 'node_modules', dep));
+    }
     writeFileSync(path.join(project, 'app.js'), 'export default (req, res) => res.end("hi");\n');
     const run = (args: string[]) => new Promise<{ code: number | null; stderr: string }>((resolve) => {
       const child = spawn(process.execPath, [path.join(core, 'bin/pre.js'), ...args], { cwd: project, stdio: ['ignore', 'ignore', 'pipe'] });
