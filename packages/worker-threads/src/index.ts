@@ -1,1 +1,187 @@
-export {};
+import { Worker } from '@pre/core';
+import { writeHungResponse } from './hung-response.js';
+import { fromWireEntry, type ListenerCopy, type ThreadMessage } from './protocol.js';
+import { AcceptBalance } from './accept-balance.js';
+import { ThreadSlot } from './thread-slot.js';
+
+/**
+ * Each replacement keeps its predecessor's listener-copy objects referenced (see ThreadSlot#copies);
+ * after this many the process recycles itself gracefully instead of growing.
+ */
+const MAX_REPLACEMENTS = 1000;
+/** A thread that does not end this long after terminate() is stuck in native code: recycle the process. */
+const TERMINATE_GRACE_MS = 5000;
+/** How often the main thread collects the threads' request counts (for requestCount and max_requests). */
+const COUNT_MS = 50;
+
+/**
+ * `--worker-class threads`: the app runs on `threads` worker threads of each worker process, each thread
+ * a plain node:http server on its own copy of every listening socket, so CPU-bound handlers use several
+ * cores in one process. The main thread serves nothing: it starts and replaces threads, kills threads
+ * stuck in a request for `timeout` seconds, and does the per-process duties (request accounting for
+ * max_requests, access log, request hooks) from the threads' batched reports.
+ */
+export default class ThreadsWorker extends Worker {
+  readonly #slots: (ThreadSlot | null)[] = [];
+  readonly #balance = AcceptBalance.buffer(this.settings.threads);
+  /** Set when the listeners cannot be copied (fd:// binds): every thread listens on the inherited fds. */
+  #sharedFds: number[] | null = null;
+  #watchdog: NodeJS.Timeout | null = null;
+  #counter: NodeJS.Timeout | null = null;
+  /** Every thread whose finished requests may not all be counted yet, the ended ones included. */
+  readonly #uncounted = new Set<ThreadSlot>();
+  #replacements = 0;
+  #stopping = false;
+
+  get #timeoutMs(): number {
+    return this.settings.timeout * 1000;
+  }
+
+  /** How often threads beat and the watchdog looks: a quarter of the timeout, between 50 ms and 1 s. */
+  get #tickMs(): number {
+    return this.#timeoutMs > 0 ? Math.min(1000, Math.max(50, this.#timeoutMs / 4)) : 1000;
+  }
+
+  async run(): Promise<void> {
+    const count = this.settings.threads;
+    const firstCopies = await this.#copyListeners(); // decides between own copies and shared fds, once
+    const started = await Promise.allSettled(Array.from({ length: count }, (_, i) => this.#startThread(i, i === 0 ? firstCopies : undefined)));
+    const failed = started.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+    if (failed) {
+      await Promise.all(this.#slots.map((slot) => slot?.thread.terminate()));
+      const reason: unknown = failed.reason;
+      throw new Error(`a worker thread failed to start: ${reason instanceof Error ? reason.message : String(reason)}`);
+    }
+    if (this.#timeoutMs > 0) this.#watchdog = setInterval(() => this.#checkThreads(), this.#tickMs);
+    this.#counter = setInterval(() => this.#collectCounts(), COUNT_MS);
+    this.log.debug(`Worker (pid: ${this.pid}) serving on ${count} thread${count === 1 ? '' : 's'}`);
+  }
+
+  async stop(graceful: boolean): Promise<void> {
+    this.#stopping = true;
+    const slots = this.#slots.filter((slot): slot is ThreadSlot => slot !== null);
+    await Promise.all(slots.map((slot) => slot.stop(graceful)));
+    if (this.#watchdog) clearInterval(this.#watchdog);
+    if (this.#counter) clearInterval(this.#counter);
+    this.#collectCounts();
+  }
+
+  #collectCounts(): void {
+    for (const slot of this.#uncounted) {
+      const ended = slot.ended;
+      for (let n = slot.state.takeFinished(); n > 0; n--) this.requestFinished(null);
+      if (ended) this.#uncounted.delete(slot);
+    }
+  }
+
+  async #startThread(index: number, given?: ListenerCopy[]): Promise<void> {
+    const copies = given ?? await this.#copyListeners();
+    const slot = new ThreadSlot(index, copies, {
+      age: this.age,
+      fds: this.#sharedFds ?? copies.map((copy) => copy.fd),
+      settings: this.#threadSettings(),
+      hooks: { preRequest: Boolean(this.settings.pre_request), postRequest: Boolean(this.settings.post_request) },
+      accessLog: this.accessLog.enabled,
+      beatMs: this.#tickMs / 2,
+      balance: this.#balance,
+    }, {
+      message: (from, message) => this.#onMessage(from, message),
+      lost: (from, reason) => this.#onThreadLost(from, reason),
+    });
+    this.#slots[index] = slot;
+    this.#uncounted.add(slot);
+    await slot.listening;
+  }
+
+  /** A fresh copy of every listener for a new thread, or [] in shared-fd mode. */
+  async #copyListeners(): Promise<ListenerCopy[]> {
+    if (this.#sharedFds) return [];
+    const results = await Promise.allSettled(this.listeners.map((_, i) => this.duplicateListener(i)));
+    const failed = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+    const copies = results.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
+    if (!failed) return copies;
+    for (const copy of copies) copy.close(); // never handed to a thread
+    if (this.#slots.length > 0) throw failed.reason;
+    this.#sharedFds = this.listeners.map((listener) => listener.fd);
+    const reason: unknown = failed.reason;
+    this.log.warning(`Cannot give each thread its own copy of the listening sockets (${reason instanceof Error ? reason.message : String(reason)}); ` +
+      'the threads share the inherited sockets, so a thread that ends recycles this worker process');
+    return [];
+  }
+
+  /** The settings as data for a thread: hooks stay here; worker_connections is split between threads. */
+  #threadSettings(): Record<string, unknown> {
+    const settings: Record<string, unknown> = {};
+    for (const [name, value] of Object.entries(this.settings)) {
+      if (typeof value !== 'function') settings[name] = value;
+    }
+    settings.worker_connections = Math.max(1, Math.ceil(this.settings.worker_connections / this.settings.threads));
+    return settings;
+  }
+
+  #onMessage(slot: ThreadSlot, message: ThreadMessage): void {
+    switch (message.type) {
+      case 'finished':
+        for (const record of message.records) {
+          this.requestFinished(record.entry ? fromWireEntry(record.entry) : null, record.request, record.response);
+        }
+        return;
+      case 'pre_request':
+        void this.requestStarted(message.request).then(() => slot.send({ type: 'pre_request_done', id: message.id }));
+        return;
+      case 'log': {
+        const text = `[thread ${slot.index}] ${message.message}`;
+        if (message.stack === undefined) this.log[message.level](text);
+        else this.log.exception(text, Object.assign(new Error(message.message), { stack: message.stack }));
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  #onThreadLost(slot: ThreadSlot, reason: string): void {
+    if (this.#stopping || !this.alive) return;
+    this.log.error(`Thread ${slot.index} of worker (pid: ${this.pid}) ${reason}`);
+    this.#replace(slot.index);
+  }
+
+  #replace(index: number): void {
+    if (this.#sharedFds) return this.retire(`thread ${index} ended and the threads share one socket (listeners cannot be copied)`);
+    if (++this.#replacements > MAX_REPLACEMENTS) return this.retire(`${MAX_REPLACEMENTS} threads replaced`);
+    this.#startThread(index).then(
+      () => this.log.info(`Thread ${index} of worker (pid: ${this.pid}) replaced`),
+      (err: unknown) => {
+        if (this.#stopping) return;
+        this.log.error(`Could not replace thread ${index}: ${err instanceof Error ? err.message : String(err)}`);
+        this.retire(`thread ${index} could not be replaced`);
+      },
+    );
+  }
+
+  /** The hung-thread watchdog: a thread whose event loop has not ticked for `timeout` is terminated and replaced. */
+  #checkThreads(): void {
+    const now = Date.now();
+    for (const slot of this.#slots) {
+      if (slot && slot.booted && slot.ending !== 'hung' && slot.silentFor(now) > this.#timeoutMs) this.#killHung(slot);
+    }
+  }
+
+  #killHung(slot: ThreadSlot): void {
+    const request = slot.state.lastRequest();
+    let outcome = 'no request was running';
+    if (request?.running && slot.state.claim(request.seq)) {
+      const answered = !request.headersSent && request.fd >= 0 && writeHungResponse(request.fd);
+      outcome = answered ? 'its client got a 503' : 'its connection is closed (the response had started)';
+    }
+    const what = request ? `"${request.label}"${request.running ? '' : ' (finished; the last request it started)'}` : 'no request';
+    this.log.critical(`THREAD TIMEOUT (pid: ${this.pid}, thread ${slot.index}): ${what} kept the thread busy for more than ${this.settings.timeout}s; ${outcome}; the thread is terminated and replaced`);
+    const stopping = slot.ending !== null;
+    slot.ending = 'hung';
+    const timer = setTimeout(() => this.retire(`thread ${slot.index} could not be terminated`), TERMINATE_GRACE_MS);
+    void slot.thread.terminate().finally(() => clearTimeout(timer));
+    if (!stopping && !this.#stopping) this.#replace(slot.index);
+  }
+}
+
+export { ThreadsWorker };

@@ -1,0 +1,71 @@
+import type { AccessLogEntry, LogLevel, RequestInfo, ResponseInfo, Worker } from '@pre/core';
+
+/** A listener copy from the arbiter (@pre/core does not export the type by name). */
+export type ListenerCopy = Awaited<ReturnType<Worker['duplicateListener']>>;
+
+/** What the main thread gives each thread (structured-cloned: no functions). */
+export interface ThreadData {
+  readonly index: number;
+  /** The worker process's age, for hooks and logs. */
+  readonly age: number;
+  /** One fd per listener: this thread's own copy of each listening socket. */
+  readonly fds: readonly number[];
+  /** The settings without their hook functions. */
+  readonly settings: Readonly<Record<string, unknown>>;
+  readonly hooks: { readonly preRequest: boolean; readonly postRequest: boolean };
+  readonly accessLog: boolean;
+  readonly beatMs: number;
+  readonly state: SharedArrayBuffer;
+  /** Shared by all threads of the process: see AcceptBalance. */
+  readonly balance: SharedArrayBuffer;
+}
+
+/** One finished request whose details the access log or post_request needs. */
+export interface FinishedRecord {
+  readonly entry: WireAccessEntry | null;
+  readonly request?: RequestInfo;
+  readonly response?: ResponseInfo;
+}
+
+/** An AccessLogEntry as data: the headers the log format can ask for instead of lookup functions. */
+export type WireAccessEntry = Omit<AccessLogEntry, 'requestHeader' | 'responseHeader'> & {
+  readonly requestHeaders: Record<string, string | undefined>;
+  readonly responseHeaders: Record<string, string | undefined>;
+};
+
+export type ThreadMessage =
+  | { readonly type: 'listening' }
+  | { readonly type: 'boot_error'; readonly message: string }
+  /** Requests finished with details (bare counts go through SharedThreadState). */
+  | { readonly type: 'finished'; readonly records: readonly FinishedRecord[] }
+  | { readonly type: 'pre_request'; readonly id: number; readonly request: RequestInfo }
+  | { readonly type: 'log'; readonly level: LogLevel; readonly message: string; readonly stack?: string }
+  | { readonly type: 'stopped' };
+
+export type MainMessage =
+  | { readonly type: 'stop'; readonly graceful: boolean }
+  | { readonly type: 'pre_request_done'; readonly id: number };
+
+/** Request and response headers a Gunicorn access log format reads, lower-case. */
+export function headersInFormat(format: string): { request: string[]; response: string[] } {
+  const request = new Set(['authorization', 'referer', 'user-agent']);
+  const response = new Set<string>();
+  for (const match of format.matchAll(/%\(\{([^{}]+)\}([io])\)s/g)) {
+    (match[2] === 'i' ? request : response).add(match[1]!.toLowerCase());
+  }
+  return { request: [...request], response: [...response] };
+}
+
+export function toWireEntry(entry: AccessLogEntry, headers: { request: readonly string[]; response: readonly string[] }): WireAccessEntry {
+  const { requestHeader, responseHeader, ...rest } = entry;
+  const requestHeaders: Record<string, string | undefined> = {};
+  const responseHeaders: Record<string, string | undefined> = {};
+  for (const name of headers.request) requestHeaders[name] = requestHeader(name);
+  for (const name of headers.response) responseHeaders[name] = responseHeader(name);
+  return { ...rest, requestHeaders, responseHeaders };
+}
+
+export function fromWireEntry(wire: WireAccessEntry): AccessLogEntry {
+  const { requestHeaders, responseHeaders, ...rest } = wire;
+  return { ...rest, requestHeader: (name) => requestHeaders[name], responseHeader: (name) => responseHeaders[name] };
+}
