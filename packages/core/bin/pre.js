@@ -1,4 +1,8 @@
 #!/usr/bin/env node
-import { main } from '../dist/cli.js';
-
-main(process.argv.slice(2));
+// `pre ctl` loads only the control client: it is run often, by hand and by scripts.
+if (process.argv[2] === 'ctl') {
+  const { runCtl } = await import('../dist/control/cli.js');
+  process.exit(await runCtl(process.argv.slice(3)));
+}
+const { main } = await import('../dist/cli.js');
+await main(process.argv.slice(2));

@@ -2,6 +2,7 @@ import { loadApp } from './app/load.js';
 import { appDisplayName } from './app/spec.js';
 import { Arbiter } from './arbiter/arbiter.js';
 import { daemonize, isDaemonChild, reportDaemonError, reportDaemonReady } from './arbiter/daemon.js';
+import { runCtl } from './control/cli.js';
 import { ExitCode, PreError, type PreErrorCode } from './errors.js';
 import { formatHelp } from './settings/help.js';
 import { formatSettings, resolveSettings } from './settings/load.js';
@@ -23,6 +24,7 @@ export async function main(argv: readonly string[]): Promise<void> {
 }
 
 async function runCli(argv: readonly string[]): Promise<number> {
+  if (argv[0] === 'ctl') return runCtl(argv.slice(1)); // `pre ctl ...`: the control-socket client
   try {
     const sources = { argv, env: process.env, cwd: process.cwd() };
     const { settings, configFile, help, version } = await resolveSettings(sources);

@@ -1,9 +1,9 @@
 // The public API of @pre/core: what config files, worker packages and framework authors use.
 export { defineConfig, type PreConfig } from './settings/define-config.js';
 export type { Settings, SettingName } from './settings/registry.js';
-export { Worker, type WorkerClass, type WorkerOptions } from './worker/worker.js';
+export { Worker, type ListenerCopy, type WorkerClass, type WorkerOptions } from './worker/worker.js';
 export type { ListenerInfo } from './listeners/address.js';
-export { loadApp, type LoadedApp, type NodeListener } from './app/load.js';
+export { loadApp, runLifecycleHook, type AppLifecycle, type LoadedApp, type NodeListener } from './app/load.js';
 export { fetchToNodeListener, toWebRequest, writeWebResponse, type FetchHandler, type FetchContext } from './app/fetch-adapter.js';
 export { createNodeServer } from './http/node-server.js';
 export { createRequestListener, type RequestListenerOptions } from './http/request-listener.js';
@@ -17,3 +17,8 @@ export type {
 } from './hooks.js';
 export { PreError, ExitCode, type PreErrorCode } from './errors.js';
 export { VERSION } from './version.js';
+export {
+  defineWebSocket, CloseCode, type ServerWebSocket, type WebSocketHandlers, type WebSocketLimits, type WebSocketMessage,
+  type WebSocketData, type SendStatus, type UpgradeRequest,
+} from './websocket/types.js';
+export { WebSocketSessions, DEFAULT_WEBSOCKET_LIMITS, type UpgradeDecision } from './websocket/sessions.js';

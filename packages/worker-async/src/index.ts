@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import type { Server } from 'node:http';
-import { HttpDrain, Worker, createNodeServer } from '@pre/core';
+import { HttpDrain, WebSocketSessions, Worker, createNodeServer } from '@pre/core';
+import { NodeWebSockets } from './websocket.js';
 
 /**
  * `--worker-class async`: one node:http server per inherited listener, many concurrent connections
@@ -9,19 +10,27 @@ import { HttpDrain, Worker, createNodeServer } from '@pre/core';
 export default class AsyncWorker extends Worker {
   readonly #drain = new HttpDrain();
   readonly #servers: Server[] = [];
+  readonly #websockets = this.app.websocket ? new NodeWebSockets(new WebSocketSessions(this.app.websocket, this.log)) : null;
 
   async run(): Promise<void> {
     for (const listener of this.listeners) {
       const server = createNodeServer(this, this.#drain);
-      server.listen({ fd: listener.fd, backlog: this.settings.backlog });
+      this.#websockets?.attach(server);
+      // Node ignores `backlog` inside the options object when given an fd: pass it as an argument.
+      server.listen({ fd: listener.fd }, this.settings.backlog);
       await once(server, 'listening');
       this.#servers.push(server);
     }
   }
 
   async stop(graceful: boolean): Promise<void> {
-    if (graceful) await this.#drain.drain();
-    else this.#drain.closeAll();
+    // HTTP requests and WebSockets drain at the same time (HttpDrain leaves upgraded connections alone).
+    if (graceful) {
+      await Promise.all([this.#websockets?.closeAll(true), this.#drain.drain()]);
+    } else {
+      void this.#websockets?.closeAll(false);
+      this.#drain.closeAll();
+    }
   }
 }
 

@@ -1,1 +1,107 @@
-export {};
+import type { Server } from 'node:http';
+import type { Socket } from 'node:net';
+import { HttpDrain, Worker, createNodeServer, type WorkerOptions } from '@pre/core';
+import { Acceptor } from './acceptor.js';
+import { RequestTimeout } from './request-timeout.js';
+import { moveCopyToStdin } from './stdin-slot.js';
+
+/** `PRE_SYNC_ACCEPT=copies` turns off the fd 0 fast path (for comparisons and tests). */
+const USE_STDIN = process.env.PRE_SYNC_ACCEPT !== 'copies';
+
+/**
+ * `--worker-class sync`: Gunicorn's sync worker. One connection, hence one request, at a time per
+ * process; every response closes its connection; the heartbeat is the request timeout. The worker
+ * accepts only while idle (see Acceptor), so no connection waits behind a busy worker while another
+ * one is idle.
+ */
+export default class SyncWorker extends Worker {
+  readonly #drain = new HttpDrain();
+  readonly #server: Server;
+  readonly #timeout: RequestTimeout;
+  readonly #acceptors: Acceptor[] = [];
+  /** The connection being served; null while idle. */
+  #busy: Socket | null = null;
+  /** Connections accepted while busy: kept as a safeguard, none was ever seen (see README). */
+  readonly #waiting: Socket[] = [];
+  #booted = false;
+
+  constructor(options: WorkerOptions) {
+    super(options);
+    this.#timeout = new RequestTimeout(this.settings.timeout, this.log, this.accessLog);
+    this.#server = createNodeServer(this, this.#drain);
+    // A pipelined second request never reaches the app: node:http queues it, and the connection closes after the first.
+    this.#server.maxRequestsPerSocket = 1;
+    this.#server.prependListener('request', (req, res) => {
+      res.shouldKeepAlive = false;
+      this.#timeout.track(req, res);
+    });
+  }
+
+  async run(): Promise<void> {
+    const fdBind = this.listeners.find((listener) => listener.kind === 'fd');
+    if (fdBind) {
+      throw new Error(
+        `The sync worker cannot serve ${fdBind.address}: it accepts on fresh copies of each listener from the arbiter, ` +
+          'and fd:// sockets cannot be copied. Bind HOST:PORT or unix:PATH, or use --worker-class async.',
+      );
+    }
+    process.on('SIGABRT', () => this.#timeout.logAborted());
+    const onStdin = USE_STDIN && this.listeners.length > 0 && (await moveCopyToStdin(() => this.duplicateListener(0)));
+    this.log.debug(`Sync worker (pid: ${process.pid}) accepts on ${onStdin ? 'fd 0 for the first listener' : 'a new listener copy per connection'}`);
+    for (let index = 0; index < this.listeners.length; index++) {
+      const acceptor = new Acceptor({
+        index,
+        backlog: this.settings.backlog,
+        fetchCopy: (i) => this.duplicateListener(i),
+        onConnection: (socket) => this.#onConnection(socket),
+        onError: (err) => this.#onAcceptError(index, err),
+        onStdin: onStdin && index === 0,
+      });
+      this.#acceptors.push(acceptor);
+      acceptor.open();
+    }
+    await Promise.all(this.#acceptors.map((acceptor) => acceptor.firstListen));
+    this.#booted = true;
+  }
+
+  /** Before boot, run() rejects with the error; after it, a worker that cannot accept any more is replaced. */
+  #onAcceptError(index: number, err: Error): void {
+    if (!this.#booted) return;
+    this.log.error(`Sync worker (pid: ${process.pid}) cannot accept on ${this.listeners[index]!.address}: ${err.message}`);
+    this.retire('cannot accept');
+  }
+
+  override heartbeat(): boolean {
+    return this.#timeout.beat();
+  }
+
+  async stop(graceful: boolean): Promise<void> {
+    for (const acceptor of this.#acceptors) acceptor.stop();
+    for (const socket of this.#waiting.splice(0)) socket.destroy();
+    if (graceful) await this.#drain.drain();
+    else this.#drain.closeAll();
+  }
+
+  #onConnection(socket: Socket): void {
+    for (const acceptor of this.#acceptors) acceptor.pause();
+    if (this.#busy) {
+      this.log.warning(`Accepted a connection while busy (pid: ${process.pid}); it waits for the current one`);
+      this.#waiting.push(socket);
+      return;
+    }
+    this.#serve(socket);
+  }
+
+  #serve(socket: Socket): void {
+    this.#busy = socket;
+    socket.once('close', () => {
+      this.#busy = null;
+      const next = this.#waiting.shift();
+      if (next) this.#serve(next);
+      else if (this.alive) for (const acceptor of this.#acceptors) acceptor.open();
+    });
+    this.#server.emit('connection', socket);
+  }
+}
+
+export { SyncWorker };

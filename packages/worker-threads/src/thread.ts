@@ -45,7 +45,7 @@ class ThreadWorker extends Worker {
       server.prependListener('request', (req: IncomingMessage, res: ServerResponse) => this.#track(req, res));
       const balance = this.#balance;
       if (balance) server.on('connection', (socket: Socket) => balance.onConnection(socket));
-      server.listen({ fd, backlog: this.settings.backlog });
+      server.listen({ fd }, this.settings.backlog); // node 20 ignores a backlog inside the options with an fd
       await once(server, 'listening');
     }
   }

@@ -1,1 +1,71 @@
-export {};
+import { Worker, type ListenerInfo } from '@pre/core';
+import { loadUws } from './native.js';
+import { maxHeaderBytes } from './request-head.js';
+import { workerSink } from './request-sink.js';
+import { UwsServer } from './server.js';
+import { ThreadLink } from './thread-link.js';
+import { plainSettings } from './thread-protocol.js';
+
+/**
+ * `--worker-class uws`: fetch-style apps on uWebSockets.js. Each worker binds its own listeners with
+ * SO_REUSEPORT (uWS cannot adopt the arbiter's fd), and with `--threads N` runs N uWS apps on the
+ * same ports, one per thread. Hooks, the access log and max_requests live in the main thread.
+ */
+export default class UwsWorker extends Worker {
+  static override readonly bindsOwnListeners = true;
+
+  #server: UwsServer | null = null;
+  readonly #threads: ThreadLink[] = [];
+
+  async run(): Promise<void> {
+    checkListeners(this.listeners);
+    const app = this.app;
+    if (app.shape !== 'fetch') {
+      throw new Error(
+        `the uws worker class serves fetch-style apps ({ fetch(request) }, Hono, ...), and ${app.spec} is a Node request listener (req, res). ` +
+          'Run it with --worker-class async, or export a fetch handler.',
+      );
+    }
+    const uws = loadUws(maxHeaderBytes(this.settings));
+    this.#server = new UwsServer({
+      uws, fetch: app.fetch, websocket: app.websocket, settings: this.settings, listeners: this.listeners, log: this.log, sink: workerSink(this),
+    });
+    this.#server.listen();
+    const settings = plainSettings(this.settings);
+    try {
+      for (let index = 1; index < this.settings.threads; index++) {
+        const link = new ThreadLink(this, {
+          index, appSpec: app.spec, appShape: this.settings.app_shape, cwd: process.cwd(), settings, listeners: this.listeners,
+          hooks: this.hasRequestHooks, accessLog: this.accessLog.enabled,
+        });
+        this.#threads.push(link);
+        await link.started();
+      }
+    } catch (err) {
+      await this.stop(false); // a live uWS app aborts the process at exit
+      throw err;
+    }
+  }
+
+  async stop(graceful: boolean): Promise<void> {
+    await Promise.all([this.#server?.stop(graceful), ...this.#threads.map((t) => t.stop(graceful))]);
+  }
+
+  override heartbeat(): boolean {
+    return this.#threads.every((t) => t.isAlive(this.settings.timeout));
+  }
+}
+
+/** uws binds its own sockets with SO_REUSEPORT: only TCP addresses with a fixed port make sense. */
+function checkListeners(listeners: readonly ListenerInfo[]): void {
+  for (const listener of listeners) {
+    if (listener.kind !== 'tcp') {
+      throw new Error(`uws cannot serve '${listener.address}': it binds its own sockets with SO_REUSEPORT, which needs a TCP HOST:PORT. Use a TCP bind, or --worker-class async for unix sockets and fd:// binds.`);
+    }
+    if (listener.port === 0) {
+      throw new Error(`uws cannot bind '${listener.address}': with port 0 every worker would get a different port. Give a fixed port.`);
+    }
+  }
+}
+
+export { UwsWorker };

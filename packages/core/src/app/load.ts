@@ -2,17 +2,36 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Server } from 'node:http';
 import { pathToFileURL } from 'node:url';
 import { PreError, errorMessage } from '../errors.js';
+import type { WorkerInfo } from '../hooks.js';
 import type { AppShapeSetting } from '../settings/registry.js';
+import type { WebSocketHandlers } from '../websocket/types.js';
+import { validateWebSocketHandlers } from '../websocket/validate.js';
 import type { FetchHandler } from './fetch-adapter.js';
 import { resolveModuleFile } from './resolve-module.js';
 import { parseAppSpec } from './spec.js';
 
 export type NodeListener = (req: IncomingMessage, res: ServerResponse) => unknown;
 
+/**
+ * Code an app runs in each worker process: `onWorkerStart` after the app is imported and before the
+ * worker serves (open a database pool), `onWorkerStop` after the worker stopped serving (close it).
+ * The runtime bounds them by `timeout` and by what is left of `graceful_timeout`.
+ */
+export interface AppLifecycle {
+  readonly onWorkerStart?: (worker: WorkerInfo) => unknown;
+  readonly onWorkerStop?: (worker: WorkerInfo) => unknown;
+}
+
+/** What both app shapes may carry: WebSocket handlers (see `WebSocketHandlers`) and lifecycle hooks. */
+interface AppExtras {
+  readonly websocket?: WebSocketHandlers<unknown>;
+  readonly lifecycle?: AppLifecycle;
+}
+
 /** A loaded app, in one of the two shapes every worker class understands. */
 export type LoadedApp =
-  | { readonly shape: 'node'; readonly listener: NodeListener; readonly spec: string }
-  | { readonly shape: 'fetch'; readonly fetch: FetchHandler; readonly spec: string };
+  | ({ readonly shape: 'node'; readonly listener: NodeListener; readonly spec: string } & AppExtras)
+  | ({ readonly shape: 'fetch'; readonly fetch: FetchHandler; readonly spec: string } & AppExtras);
 
 const DEFAULT_EXPORTS = ['default', 'app', 'handler'] as const;
 
@@ -62,7 +81,62 @@ export async function loadApp(spec: string, cwd: string, shape: AppShapeSetting 
       throw new PreError('PRE_ERR_APP_LOAD', `The app factory '${exportName}()' in ${file} threw:\n${detail}`, { cause: err });
     }
   }
-  return detectShape(value, shape, `'${exportName}' of ${file}`, spec);
+  const app = detectShape(value, shape, `'${exportName}' of ${file}`, spec);
+  return withLifecycle(withWebSocket(app, value, mod, file), value, mod, file);
+}
+
+const LIFECYCLE_HOOKS = ['onWorkerStart', 'onWorkerStop'] as const;
+
+/** Lifecycle hooks: properties of the app object (`export default { fetch, onWorkerStart }`), else exports of the module. */
+function withLifecycle(app: LoadedApp, value: unknown, mod: Record<string, unknown>, file: string): LoadedApp {
+  const lifecycle: Record<string, unknown> = {};
+  for (const name of LIFECYCLE_HOOKS) {
+    const own = isObjectLike(value) ? (value as Record<string, unknown>)[name] : undefined;
+    const hook = own ?? mod[name];
+    if (hook === undefined) continue;
+    if (typeof hook !== 'function') {
+      throw new PreError('PRE_ERR_APP_LOAD', `'${name}' in ${file} must be a function (worker) => void | Promise<void>, not ${typeof hook}.`);
+    }
+    lifecycle[name] = hook;
+  }
+  return Object.keys(lifecycle).length > 0 ? { ...app, lifecycle: lifecycle as AppLifecycle } : app;
+}
+
+/**
+ * Runs the app's onWorkerStart/onWorkerStop (if it has it), bounded by `timeoutMs` (0: no bound);
+ * rejects with a message naming the hook and `setting`, the setting that bounds it. The runtime calls
+ * it in each worker process; a worker class that loads the app again elsewhere (in threads) calls it there.
+ */
+export async function runLifecycleHook(app: LoadedApp, name: keyof AppLifecycle, info: WorkerInfo, timeoutMs: number, setting: string): Promise<void> {
+  const hook = app.lifecycle?.[name];
+  if (!hook) return;
+  let timer: NodeJS.Timeout | undefined;
+  const finished = Promise.resolve()
+    .then(() => hook(info))
+    .then(
+      () => 'done' as const,
+      (err: unknown) => {
+        throw new Error(`The app's ${name}() failed in worker ${info.pid}: ${err instanceof Error && err.stack ? err.stack : errorMessage(err)}`, { cause: err });
+      },
+    );
+  const timedOut = new Promise<'timeout'>((resolve) => {
+    if (timeoutMs > 0) timer = setTimeout(() => resolve('timeout'), timeoutMs);
+  });
+  const outcome = await Promise.race([finished, timedOut]).finally(() => clearTimeout(timer));
+  if (outcome === 'timeout') {
+    throw new Error(`The app's ${name}() did not finish within ${Math.round(timeoutMs) / 1000} s (${setting}) in worker ${info.pid}.`);
+  }
+}
+
+/**
+ * WebSocket handlers: a `websocket` property of the app (as in `export default { fetch, websocket }`)
+ * or, for apps that cannot carry one (an Express or Hono instance), a `websocket` export of the module.
+ */
+function withWebSocket(app: LoadedApp, value: unknown, mod: Record<string, unknown>, file: string): LoadedApp {
+  const own = isObjectLike(value) ? (value as { websocket?: unknown }).websocket : undefined;
+  if (own !== undefined) return { ...app, websocket: validateWebSocketHandlers(own, `The app's 'websocket' property in ${file}`) };
+  if (mod.websocket !== undefined) return { ...app, websocket: validateWebSocketHandlers(mod.websocket, `The 'websocket' export of ${file}`) };
+  return app;
 }
 
 /** Decides whether `value` is a node request listener or a fetch handler. */

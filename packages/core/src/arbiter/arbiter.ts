@@ -19,6 +19,8 @@ import type { ArbiterControl, ArbiterStats, WorkerStatus } from './control-api.j
 import { resolveWorkerClass } from '../worker/resolve.js';
 import { Pidfile } from './pidfile.js';
 import { WorkerProcess } from './worker-process.js';
+import { ArbiterMetrics } from '../metrics/arbiter-metrics.js';
+import { ControlServer } from '../control/server.js';
 
 const SIGNALS = ['SIGHUP', 'SIGTERM', 'SIGINT', 'SIGQUIT', 'SIGTTIN', 'SIGTTOU', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'] as const;
 type ArbiterSignal = (typeof SIGNALS)[number];
@@ -66,6 +68,10 @@ export class Arbiter implements ArbiterInfo, ArbiterControl {
   readonly #daemonized: boolean;
   readonly #startedAt = Date.now();
   #reloader: Reloader | null = null;
+  /** The `pre ctl` socket (control_socket); see control/server.ts. */
+  #controlServer: ControlServer | null = null;
+  /** StatsD and the Prometheus endpoint (statsd_host, prometheus_bind); see metrics/. */
+  #metrics: ArbiterMetrics | null = null;
   #workerExits = 0;
   #reloads = 0;
 
@@ -103,6 +109,7 @@ export class Arbiter implements ArbiterInfo, ArbiterControl {
     process.umask(this.#settings.umask);
     if (this.#fixedBinds) this.log.info(`Using inherited sockets: ${this.#fixedBinds.join(', ')}`);
     await this.#listeners.update(this.#fixedBinds ?? this.#settings.bind, this.log);
+    await this.#startServices();
     if (this.#settings.pidfile) {
       // A new master started by USR2 writes PIDFILE.2 until the old master is gone (Gunicorn's scheme).
       this.#pidfile = new Pidfile(this.#upgrade.awaitingPromotion ? `${this.#settings.pidfile}.2` : this.#settings.pidfile);
@@ -112,9 +119,28 @@ export class Arbiter implements ArbiterInfo, ArbiterControl {
       this.log.info(`Listening at: ${https ? listener.url.replace(/^http:/, 'https:') : listener.url} (${this.pid})`);
     }
     this.log.info(`Using worker: ${this.#settings.worker_class}`);
-    if (this.#settings.reload) await this.#startReloader();
     await runHook(this.#settings, 'when_ready', this.log, this);
     await runHook(this.#settings, 'nworkers_changed', this.log, this, this.#numWorkers, null);
+  }
+
+  /** What runs beside the loop: metrics (statsd_host, prometheus_bind), the control socket, the file watcher. */
+  async #startServices(): Promise<void> {
+    this.#metrics = await ArbiterMetrics.start(this.#settings, {
+      stats: () => this.stats(),
+      workerStatuses: () => this.workerStatuses(),
+      sendToWorker: (pid, message) => {
+        const worker = [...this.#workers.values()].find((w) => w.pid === pid);
+        if (!worker?.alive || !worker.child.connected) return false;
+        worker.child.send(message);
+        return true;
+      },
+    }, this.log);
+    if (this.#settings.control_socket) {
+      this.#controlServer = await ControlServer.start({
+        path: this.#settings.control_socket, mode: this.#settings.control_socket_mode, control: this, log: this.log,
+      });
+    }
+    if (this.#settings.reload) await this.#startReloader();
   }
 
   /** Runs until a stop; resolves to the exit code. */
@@ -401,6 +427,9 @@ export class Arbiter implements ArbiterInfo, ArbiterControl {
       case 'stats':
         worker.requests = message.requests;
         return;
+      case 'metrics_snapshot':
+        this.#metrics?.onWorkerMessage(worker.pid, message);
+        return;
       case 'app_error':
       case 'boot_error':
         worker.failure = message.message;
@@ -451,6 +480,7 @@ export class Arbiter implements ArbiterInfo, ArbiterControl {
   /** Called when a worker process exited. */
   reapWorker(worker: WorkerProcess): void {
     this.#workers.delete(worker.age);
+    this.#metrics?.workerExited(worker.pid);
     if (!this.#stopping) this.#workerExits++;
     const { pid, exitCode: code, signal } = worker;
     if (signal === 'SIGKILL' && worker.abortedAt === null && worker.retiringSince === null && !this.#stopping) {
@@ -517,6 +547,8 @@ export class Arbiter implements ArbiterInfo, ArbiterControl {
   async #shutdown(code: number): Promise<number> {
     await this.#reloader?.close();
     if (this.#workers.size > 0) await this.stop(true, code);
+    await this.#metrics?.close();
+    await this.#controlServer?.close(); // Removes the socket file (unless a new master took it over).
     // A new master serving on our unix sockets needs their files.
     this.#listeners.closeAll(this.#upgrade.childRunning);
     this.#pidfile?.unlink(this.pid);

@@ -40,6 +40,8 @@ export class HttpDrain {
       this.#connections.set(socket, state);
       socket.once('close', () => this.#connections.delete(socket));
     });
+    // An upgraded connection (WebSocket) belongs to its handler now: the drain must not cut it as idle.
+    server.on('upgrade', (req: IncomingMessage) => this.#connections.delete(req.socket));
     server.prependListener('request', (req: IncomingMessage, res: ServerResponse) => {
       const state = this.#connections.get(req.socket);
       if (this.#draining) res.shouldKeepAlive = false;

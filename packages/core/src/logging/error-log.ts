@@ -15,6 +15,9 @@ export interface Logger {
   exception(message: string, err: unknown): void;
 }
 
+/** The lines StatsD counts as `gunicorn.log.<kind>`. */
+export type LogCount = 'critical' | 'error' | 'warning' | 'exception';
+
 export interface ErrorLogOptions {
   /** '-' or null: stderr; otherwise the file to append to (its directory must exist). */
   path: string | null;
@@ -52,6 +55,8 @@ export class ErrorLog implements Logger {
   #level: LogLevel = 'info';
   #threshold = LEVEL_RANK.info;
   #writeErrorReported = false;
+  /** Told of every warning, error, critical and exception call, whatever the level (StatsD counts them as Gunicorn does). */
+  onCount: ((kind: LogCount) => void) | null = null;
 
   constructor(options: ErrorLogOptions) {
     this.level = options.level;
@@ -89,18 +94,22 @@ export class ErrorLog implements Logger {
   }
 
   warning(message: string): void {
+    this.onCount?.('warning');
     if (this.#threshold <= LEVEL_RANK.warning) this.#write('warning', message);
   }
 
   error(message: string): void {
+    this.onCount?.('error');
     if (this.#threshold <= LEVEL_RANK.error) this.#write('error', message);
   }
 
   critical(message: string): void {
+    this.onCount?.('critical');
     this.#write('critical', message);
   }
 
   exception(message: string, err: unknown): void {
+    this.onCount?.('exception');
     if (this.#threshold <= LEVEL_RANK.error) this.#write('error', `${message}\n${describeError(err)}`);
   }
 

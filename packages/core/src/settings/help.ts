@@ -21,6 +21,7 @@ export function formatHelp(): string {
       lines.push(`  ${flags.padEnd(34)} ${spec.short}`);
     }
   }
-  lines.push('', 'Other:', `  ${'-h, --help'.padEnd(34)} Show this help.`, `  ${'-v, --version'.padEnd(34)} Show the version.`);
+  lines.push('', 'Other:', `  ${'-h, --help'.padEnd(34)} Show this help.`, `  ${'-v, --version'.padEnd(34)} Show the version.`,
+    `  ${'ctl [COMMAND...]'.padEnd(34)} Control a running pre through its control socket (pre ctl --help).`);
   return lines.join('\n');
 }

@@ -33,9 +33,9 @@ export const SETTINGS = {
   // --- Config File ---
   config: setting({
     name: 'config', section: 'Config File', cli: ['-c', '--config'], meta: 'CONFIG', kind: 'string',
-    validate: v.optionalString, default: null, defaultDoc: './pre.config.js or ./pre.config.mjs when present',
+    validate: v.optionalString, default: null, defaultDoc: './pre.config.{js,mjs,ts,mts} when present',
     short: 'The config file to load.',
-    desc: 'A JavaScript module (`.js`/`.mjs`) whose default export is the settings object, ideally built with `defineConfig({...})`. Without this option, `./pre.config.js` or `./pre.config.mjs` in the current directory is loaded when it exists.',
+    desc: 'A module (`.js`, `.mjs`, or TypeScript `.ts`/`.mts`) whose default export is the settings object, ideally built with `defineConfig({...})`. Without this option, `./pre.config.js`, `.mjs`, `.ts` or `.mts` in the current directory is loaded when it exists. TypeScript loads natively on Node versions that strip types, else through `tsx` when the project has it (see docs/configuration.md).',
     cliOnly: true,
   }),
   print_config: setting({

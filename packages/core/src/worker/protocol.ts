@@ -27,6 +27,12 @@ export interface ListenerCopyMessage {
   readonly error?: string;
 }
 
+/** Arbiter → worker: send your Prometheus metrics (`prometheus_bind`). */
+export interface MetricsRequestMessage {
+  readonly type: 'metrics_request';
+  readonly id: number;
+}
+
 /** Worker → arbiter. */
 export type WorkerMessage =
   | { readonly type: 'booted' }
@@ -34,7 +40,9 @@ export type WorkerMessage =
   | { readonly type: 'app_error'; readonly message: string }
   | { readonly type: 'boot_error'; readonly message: string }
   | { readonly type: 'retiring'; readonly reason: string }
-  | { readonly type: 'stats'; readonly requests: number };
+  | { readonly type: 'stats'; readonly requests: number }
+  /** The answer to a metrics_request: prom-client's `getMetricsAsJSON()`. */
+  | { readonly type: 'metrics_snapshot'; readonly id: number; readonly metrics: readonly unknown[] };
 
 /** The fd layout of a worker process: stdio 0-2, the IPC channel, the heartbeat file, then the listeners. */
 export const IPC_FD = 3;

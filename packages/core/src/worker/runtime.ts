@@ -1,4 +1,4 @@
-import { loadApp, type LoadedApp } from '../app/load.js';
+import { loadApp, runLifecycleHook, type LoadedApp } from '../app/load.js';
 import { dropPrivileges } from '../identity.js';
 import { ExitCode, errorMessage } from '../errors.js';
 import { runHook, type WorkerInfo } from '../hooks.js';
@@ -11,8 +11,13 @@ import type { WorkerInitMessage, WorkerMessage } from './protocol.js';
 import { resolveWorkerClass } from './resolve.js';
 import type { ListenerCopy, Worker } from './worker.js';
 import type { ListenerCopyMessage } from './protocol.js';
+import type { MetricsRequestMessage } from './protocol.js';
+import { WorkerMetrics } from '../metrics/worker-metrics.js';
+import { accessLogForMetrics } from '../metrics/entries-only-access-log.js';
 
 const STATS_INTERVAL_MS = 1000;
+/** Kept back from graceful_timeout for worker_exit and the exit itself, before the arbiter's SIGKILL. */
+const EXIT_MARGIN_MS = 250;
 
 /**
  * The life of a worker process: init → post_fork → load the worker class and the app → post_worker_init
@@ -26,8 +31,15 @@ export class WorkerRuntime {
   readonly #accessLog: AccessLog;
   readonly #heartbeat: Heartbeat;
   #worker: Worker | null = null;
+  /** StatsD and Prometheus (statsd_host, prometheus_bind); null when both are off. */
+  #metrics: WorkerMetrics | null = null;
   readonly #listenerCopies = new ListenerCopies();
   #stopping: 'graceful' | 'fast' | null = null;
+  /** When the first stop began: the graceful drain and the app's onWorkerStop share graceful_timeout from here. */
+  #stopStartedAt = 0;
+  /** The app, once its onWorkerStart has succeeded: only then does onWorkerStop run. */
+  #startedApp: LoadedApp | null = null;
+  #exiting: Promise<never> | null = null;
 
   private constructor(init: WorkerInitMessage, settings: Settings) {
     this.#init = init;
@@ -69,15 +81,24 @@ export class WorkerRuntime {
     } catch (err) {
       return this.#failBoot('app_error', ExitCode.APP_LOAD_ERROR, errorMessage(err));
     }
+    try {
+      await runLifecycleHook(app, 'onWorkerStart', this.#info, this.#settings.timeout * 1000, 'timeout');
+    } catch (err) {
+      return this.#failBoot('app_error', ExitCode.APP_LOAD_ERROR, errorMessage(err));
+    }
+    this.#startedApp = app;
     if (this.#stopping) return this.#exit();
 
+    this.#metrics = await WorkerMetrics.create(this.#settings, this.#log);
+    if (this.#metrics) this.#serveMetrics(this.#metrics);
     try {
       this.#worker = new WorkerClass({
         settings: this.#settings,
         app,
         listeners: this.#init.listeners,
         log: this.#log,
-        accessLog: this.#accessLog,
+        accessLog: this.#metrics ? accessLogForMetrics(this.#accessLog) : this.#accessLog,
+        metrics: this.#metrics,
         age: this.#init.age,
         workerClass: this.#settings.worker_class,
         onRetire: (reason) => this.#retire(reason),
@@ -99,6 +120,18 @@ export class WorkerRuntime {
       const requests = this.#worker?.requestCount ?? 0;
       if (requests !== reported) send({ type: 'stats', requests: (reported = requests) });
     }, STATS_INTERVAL_MS).unref();
+  }
+
+  /** Counts log lines for StatsD and answers the arbiter's requests for Prometheus metrics. */
+  #serveMetrics(metrics: WorkerMetrics): void {
+    if (metrics.hasStatsd) this.#log.onCount = (kind) => metrics.logged(kind);
+    process.on('message', (message: MetricsRequestMessage) => {
+      if (message?.type !== 'metrics_request') return;
+      metrics.snapshot().then(
+        (snapshot) => send({ type: 'metrics_snapshot', id: message.id, metrics: snapshot }),
+        (err: unknown) => this.#log.exception('Cannot collect Prometheus metrics', err),
+      );
+    });
   }
 
   #installSignalHandlers(): void {
@@ -149,6 +182,7 @@ export class WorkerRuntime {
     if (this.#stopping === 'fast' || this.#stopping === mode) return;
     const escalating = this.#stopping === 'graceful';
     this.#stopping = mode;
+    this.#stopStartedAt ||= Date.now();
     const worker = this.#worker;
     if (!worker) return; // still booting: run() exits when it sees #stopping
     worker.alive = false;
@@ -164,7 +198,20 @@ export class WorkerRuntime {
     if (escalating || this.#stopping === mode) await this.#exit();
   }
 
-  async #exit(): Promise<never> {
+  /** Once, however many stops reach it: the app's onWorkerStop, worker_exit, exit. */
+  #exit(): Promise<never> {
+    return (this.#exiting ??= this.#runExit());
+  }
+
+  async #runExit(): Promise<never> {
+    if (this.#startedApp) {
+      const left = (this.#stopStartedAt || Date.now()) + this.#settings.graceful_timeout * 1000 - EXIT_MARGIN_MS - Date.now();
+      try {
+        await runLifecycleHook(this.#startedApp, 'onWorkerStop', this.#info, Math.max(left, 1), 'graceful_timeout');
+      } catch (err) {
+        this.#log.warning(errorMessage(err));
+      }
+    }
     await runHook(this.#settings, 'worker_exit', this.#log, this.#info);
     this.#log.info(`Worker exiting (pid: ${process.pid})`);
     this.#heartbeat.stop();
@@ -182,6 +229,7 @@ export class WorkerRuntime {
   }
 
   #flush(): void {
+    this.#metrics?.flush();
     this.#accessLog.flush();
     this.#log.flush();
   }

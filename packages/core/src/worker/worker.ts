@@ -3,6 +3,7 @@ import { runHook, type RequestInfo, type ResponseInfo, type WorkerInfo } from '.
 import type { ListenerInfo } from '../listeners/address.js';
 import type { AccessLog, AccessLogEntry } from '../logging/access-log.js';
 import type { Logger } from '../logging/error-log.js';
+import type { RequestMetrics } from '../metrics/worker-metrics.js';
 import type { Settings } from '../settings/registry.js';
 
 /** Everything the runtime hands a worker class. */
@@ -19,6 +20,8 @@ export interface WorkerOptions {
   readonly onRetire: (reason: string) => void;
   /** Asks the arbiter for a new fd of listener `index` (see `Worker#duplicateListener`). */
   readonly requestListenerCopy: (index: number) => Promise<ListenerCopy>;
+  /** Set by the runtime when `statsd_host` or `prometheus_bind` is set. */
+  readonly metrics?: RequestMetrics | null;
 }
 
 /** A fresh fd for an inherited listening socket, sent by the arbiter. */
@@ -61,12 +64,16 @@ export abstract class Worker {
   requestCount = 0;
   /** False once a stop has begun. */
   alive = true;
-  /** True when pre_request or post_request hooks are set: classes may skip building RequestInfo otherwise. */
+  /**
+   * True when pre_request or post_request hooks are set, or Prometheus counts requests in flight: classes
+   * may skip building RequestInfo and calling requestStarted otherwise.
+   */
   readonly hasRequestHooks: boolean;
 
   readonly #onRetire: (reason: string) => void;
   readonly #requestListenerCopy: (index: number) => Promise<ListenerCopy>;
   #retired = false;
+  readonly #metrics: RequestMetrics | null;
 
   constructor(options: WorkerOptions) {
     this.settings = options.settings;
@@ -80,7 +87,8 @@ export abstract class Worker {
     this.#requestListenerCopy = options.requestListenerCopy;
     const { max_requests: max, max_requests_jitter: jitter } = options.settings;
     this.maxRequests = max > 0 ? max + Math.floor(Math.random() * (jitter + 1)) : Infinity;
-    this.hasRequestHooks = Boolean(options.settings.pre_request || options.settings.post_request);
+    this.#metrics = options.metrics ?? null;
+    this.hasRequestHooks = Boolean(options.settings.pre_request || options.settings.post_request || this.#metrics?.countsInFlight);
   }
 
   /** Start serving. Resolve once the worker accepts connections on every listener. */
@@ -108,15 +116,18 @@ export abstract class Worker {
 
   /** Runs `pre_request`; call it before the app sees the request. */
   async requestStarted(request: RequestInfo): Promise<void> {
+    this.#metrics?.started();
     await runHook(this.settings, 'pre_request', this.log, this.info, request);
   }
 
   /**
-   * Call it once per finished request (whatever its outcome): counts it for `max_requests`, writes the
-   * access log line and runs `post_request`.
+   * Call it once per finished request (whatever its outcome): counts it for `max_requests` and metrics,
+   * writes the access log line and runs `post_request`. Metrics take status and duration from `entry`
+   * (built when `accessLog.enabled`) or `response`.
    */
   requestFinished(entry: AccessLogEntry | null, request?: RequestInfo, response?: ResponseInfo): void {
     this.requestCount++;
+    this.#metrics?.finished(entry, response);
     if (entry) this.accessLog.log(entry);
     if (request && response && this.settings.post_request) {
       void runHook(this.settings, 'post_request', this.log, this.info, request, response);

@@ -1,0 +1,63 @@
+import type { ErrorLog } from '../logging/error-log.js';
+import type { Settings } from '../settings/registry.js';
+import type { WorkerMessage } from '../worker/protocol.js';
+import { PrometheusServer, type MetricsHost } from './prometheus.js';
+import { StatsdClient, parseStatsdHost } from './statsd.js';
+
+/** Gunicorn sends `gunicorn.workers` from its loop, about once a second. */
+const WORKERS_GAUGE_MS = 1000;
+
+/**
+ * The arbiter's part of metrics: the `gunicorn.workers` gauge and `gunicorn.log.*` counters of its own
+ * log for StatsD, and the Prometheus endpoint. Settings are read once at start; a HUP keeps them.
+ */
+export class ArbiterMetrics {
+  readonly #statsd: StatsdClient | null;
+  readonly #prometheus: PrometheusServer | null;
+  readonly #gaugeTimer: NodeJS.Timeout | null = null;
+  readonly #log: ErrorLog;
+
+  private constructor(statsd: StatsdClient | null, prometheus: PrometheusServer | null, host: MetricsHost, log: ErrorLog) {
+    this.#statsd = statsd;
+    this.#prometheus = prometheus;
+    this.#log = log;
+    if (statsd) {
+      log.onCount = (kind) => statsd.increment(`gunicorn.log.${kind}`);
+      this.#gaugeTimer = setInterval(() => statsd.gauge('gunicorn.workers', host.stats().liveWorkers), WORKERS_GAUGE_MS).unref();
+    }
+  }
+
+  /** Null when neither `statsd_host` nor `prometheus_bind` is set. Throws a PreError for a bad address. */
+  static async start(settings: Settings, host: MetricsHost, log: ErrorLog): Promise<ArbiterMetrics | null> {
+    if (!settings.statsd_host && !settings.prometheus_bind) return null;
+    const statsd = settings.statsd_host
+      ? new StatsdClient({ address: parseStatsdHost(settings.statsd_host), prefix: settings.statsd_prefix, tags: settings.dogstatsd_tags })
+      : null;
+    if (statsd) log.info(`Sending StatsD metrics to ${settings.statsd_host}`);
+    try {
+      const prometheus = settings.prometheus_bind ? await PrometheusServer.start(settings.prometheus_bind, host, log) : null;
+      return new ArbiterMetrics(statsd, prometheus, host, log);
+    } catch (err) {
+      statsd?.close();
+      throw err;
+    }
+  }
+
+  /** Takes the worker messages that belong to metrics; false for any other message. */
+  onWorkerMessage(pid: number, message: WorkerMessage): boolean {
+    if (message.type !== 'metrics_snapshot') return false;
+    this.#prometheus?.receive(pid, message.id, message.metrics);
+    return true;
+  }
+
+  workerExited(pid: number): void {
+    this.#prometheus?.workerExited(pid);
+  }
+
+  async close(): Promise<void> {
+    if (this.#gaugeTimer) clearInterval(this.#gaugeTimer);
+    this.#log.onCount = null;
+    this.#statsd?.close();
+    await this.#prometheus?.close();
+  }
+}

@@ -1,0 +1,75 @@
+import { Worker as Thread } from 'node:worker_threads';
+import type { Worker } from '@pre/core';
+import { reportFinished } from './request-sink.js';
+import type { FromThread, ThreadData, ToThread } from './thread-protocol.js';
+
+const THREAD_ENTRY = new URL('./thread.js', import.meta.url);
+
+/** The worker's main thread side of one extra uWS thread. */
+export class ThreadLink {
+  readonly #thread: Thread;
+  readonly #worker: Worker;
+  #lastSeen = performance.now();
+  #stopped: Promise<void> | null = null;
+  readonly #exited: Promise<void>;
+
+  constructor(worker: Worker, data: ThreadData) {
+    this.#worker = worker;
+    this.#thread = new Thread(THREAD_ENTRY, { workerData: data });
+    this.#exited = new Promise((resolve) => this.#thread.once('exit', () => resolve()));
+  }
+
+  /** Resolves once the thread listens; rejects with its boot error. */
+  started(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.#thread.once('error', reject);
+      this.#thread.once('exit', (code) => reject(new Error(`uws thread exited with code ${code} while starting`)));
+      this.#thread.on('message', (message: FromThread) => {
+        if (message.type === 'listening') resolve();
+        else if (message.type === 'boot_error') reject(new Error(message.message));
+        else this.#handle(message);
+      });
+    });
+  }
+
+  /** False when the thread has not reported for `seconds` (a blocked event loop). */
+  isAlive(seconds: number): boolean {
+    return this.#stopped !== null || performance.now() - this.#lastSeen < seconds * 1000;
+  }
+
+  /** Asks the thread to stop its app and waits for the thread to end. */
+  stop(graceful: boolean): Promise<void> {
+    this.#post({ type: 'stop', graceful });
+    this.#stopped ??= this.#exited;
+    return this.#stopped;
+  }
+
+  #handle(message: FromThread): void {
+    this.#lastSeen = performance.now();
+    const worker = this.#worker;
+    switch (message.type) {
+      case 'finished':
+        for (const request of message.requests) reportFinished(worker, request);
+        break;
+      case 'start':
+        worker.requestStarted(message.info).then(
+          () => this.#post({ type: 'started', id: message.id }),
+          (err: unknown) => this.#post({ type: 'started', id: message.id, error: String(err) }),
+        );
+        break;
+      case 'log':
+        worker.log[message.level](message.message);
+        break;
+      default:
+        break;
+    }
+  }
+
+  #post(message: ToThread): void {
+    try {
+      this.#thread.postMessage(message);
+    } catch {
+      // the thread is gone
+    }
+  }
+}

@@ -1,0 +1,85 @@
+/**
+ * Entry of an extra uWS thread (`--threads N`): loads the app again (functions cannot cross threads),
+ * serves it on the same ports with its own uWS app, and reports requests, log lines and liveness to
+ * the worker's main thread, which owns hooks, the access log and max_requests.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { loadApp, type Logger, type RequestInfo } from '@pre/core';
+import { loadUws } from './native.js';
+import { maxHeaderBytes } from './request-head.js';
+import type { FinishedRequest, RequestSink } from './request-sink.js';
+import { UwsServer } from './server.js';
+import type { FromThread, LogLevelName, ThreadData, ToThread } from './thread-protocol.js';
+
+const data = workerData as ThreadData;
+const port = parentPort!;
+const post = (message: FromThread): void => port.postMessage(message);
+
+const logAt = (level: LogLevelName) => (message: string): void => post({ type: 'log', level, message: `[thread ${data.index}] ${message}` });
+const log: Logger = {
+  debug: logAt('debug'),
+  info: logAt('info'),
+  warning: logAt('warning'),
+  error: logAt('error'),
+  critical: logAt('critical'),
+  exception: (message, err) => logAt('error')(`${message}\n${err instanceof Error && err.stack ? err.stack : String(err)}`),
+};
+
+/** Finished requests go to the main thread in one message per event loop turn. */
+let batch: FinishedRequest[] = [];
+const flush = (): void => {
+  const requests = batch;
+  batch = [];
+  if (requests.length > 0) post({ type: 'finished', requests });
+};
+
+let nextId = 1;
+const pendingStarts = new Map<number, { resolve: () => void; reject: (err: Error) => void }>();
+
+const sink: RequestSink = {
+  hooks: data.hooks,
+  accessLog: data.accessLog,
+  started: (info: RequestInfo) =>
+    new Promise((resolve, reject) => {
+      const id = nextId++;
+      pendingStarts.set(id, { resolve, reject });
+      post({ type: 'start', id, info });
+    }),
+  finished: (request) => {
+    if (batch.length === 0) setImmediate(flush);
+    batch.push(request);
+  },
+};
+
+async function main(): Promise<void> {
+  let server: UwsServer;
+  try {
+    const uws = loadUws(maxHeaderBytes(data.settings));
+    const app = await loadApp(data.appSpec, data.cwd, data.appShape);
+    if (app.shape !== 'fetch') throw new Error('the app is not a fetch handler');
+    server = new UwsServer({ uws, fetch: app.fetch, websocket: app.websocket, settings: data.settings, listeners: data.listeners, log, sink });
+    server.listen();
+  } catch (err) {
+    post({ type: 'boot_error', message: err instanceof Error ? err.message : String(err) });
+    return;
+  }
+  const alive = setInterval(() => post({ type: 'alive' }), 1000);
+  port.on('message', (message: ToThread) => {
+    if (message.type === 'started') {
+      const pending = pendingStarts.get(message.id);
+      pendingStarts.delete(message.id);
+      if (message.error) pending?.reject(new Error(message.error));
+      else pending?.resolve();
+    } else if (message.type === 'stop') {
+      void server.stop(message.graceful).then(() => {
+        clearInterval(alive);
+        flush();
+        post({ type: 'stopped' });
+        port.close(); // nothing left: the thread ends on its own (terminate() with a live uWS app would abort the process)
+      });
+    }
+  });
+  post({ type: 'listening' });
+}
+
+void main();

@@ -1,0 +1,163 @@
+import { STATUS_CODES } from 'node:http';
+import type { HttpResponse } from './native.js';
+
+/** What the response writer tells the caller once the response is out (or the client left). */
+export interface Written {
+  readonly status: number;
+  readonly bytes: number;
+}
+
+/** Set by the caller's onAborted handler: `aborted`, then `wake()` to end a wait for `onWritable`. */
+export interface ResponseState {
+  aborted: boolean;
+  wake?: (() => void) | undefined;
+}
+
+/** Headers uWS writes itself (Content-Length, chunked encoding, Connection). */
+const OWN_HEADERS = new Set(['content-length', 'transfer-encoding', 'connection', 'keep-alive']);
+
+const statusLines = new Map<number, string>();
+
+/** '200 OK', cached per status. */
+export function statusLine(status: number, statusText = ''): string {
+  if (statusText !== '') return `${status} ${statusText}`;
+  let line = statusLines.get(status);
+  if (line === undefined) {
+    line = `${status} ${STATUS_CODES[status] ?? 'Unknown'}`;
+    statusLines.set(status, line);
+  }
+  return line;
+}
+
+interface InternalBody {
+  source: unknown;
+  length: number;
+  stream: unknown;
+}
+
+/**
+ * Node's undici keeps a Response's body init (a string or bytes) in its internal state; sending it
+ * directly skips reading the body stream (several promise hops per response). Verified once here;
+ * elsewhere the body is read as a stream.
+ */
+const stateSlot: symbol | undefined = (() => {
+  try {
+    const text = 'probe \u2713';
+    const probe = new Response(text) as Response & Record<symbol, { body?: InternalBody } | undefined>;
+    for (const key of Object.getOwnPropertySymbols(probe)) {
+      const body = probe[key]?.body;
+      if (body?.source === text && body.length === Buffer.byteLength(text) && body.stream === probe.body) return key;
+    }
+  } catch {
+    // another runtime
+  }
+  return undefined;
+})();
+
+/** The body of an unread native Response whose bytes are all in memory. */
+function inMemoryBody(response: Response): string | Uint8Array | undefined {
+  if (stateSlot === undefined) return undefined;
+  const body = (response as Response & Record<symbol, { body?: InternalBody | null } | undefined>)[stateSlot]?.body;
+  if (body === undefined || body === null) return undefined;
+  const source = body.source;
+  if (typeof source !== 'string' && !(source instanceof Uint8Array)) return undefined;
+  if (body.stream !== response.body || response.bodyUsed || (response.body as ReadableStream).locked) return undefined;
+  return source;
+}
+
+function writeHead(res: HttpResponse, response: Response): void {
+  res.writeStatus(statusLine(response.status, response.statusText));
+  for (const [name, value] of response.headers) {
+    if (name === 'set-cookie' || OWN_HEADERS.has(name)) continue;
+    res.writeHeader(name, value);
+  }
+  if (response.headers.has('set-cookie')) for (const cookie of response.headers.getSetCookie()) res.writeHeader('set-cookie', cookie);
+}
+
+/**
+ * Writes `response` on `res`: in-memory bodies in one `end()`; other bodies chunked, with backpressure
+ * (`onWritable`). `state.aborted` is set by the caller's onAborted handler; after it, nothing is
+ * touched and the body stream is cancelled. `corked` says whether we are inside the route callback
+ * (uWS corks it) or must cork ourselves.
+ */
+export function writeWebResponse(
+  res: HttpResponse,
+  response: Response,
+  head: boolean,
+  closeConnection: boolean,
+  state: ResponseState,
+  corked: boolean,
+): Written | Promise<Written> {
+  const status = response.status;
+  const source = inMemoryBody(response);
+  if (source !== undefined || response.body === null || head) {
+    const body = head ? undefined : source ?? '';
+    const send = (): void => {
+      writeHead(res, response);
+      if (body === undefined) res.endWithoutBody(source === undefined ? 0 : byteLength(source), closeConnection);
+      else res.end(body, closeConnection);
+    };
+    if (corked) send();
+    else res.cork(send);
+    if (head || source === undefined) response.body?.cancel().catch(() => {});
+    return { status, bytes: body === undefined ? 0 : byteLength(body) };
+  }
+  return streamBody(res, response, response.body.getReader(), closeConnection, state);
+}
+
+/** Sends a body that is not in memory, chunk by chunk, waiting for `onWritable` under backpressure. */
+async function streamBody(
+  res: HttpResponse,
+  response: Response,
+  reader: ReadableStreamDefaultReader<Uint8Array>,
+  closeConnection: boolean,
+  state: ResponseState,
+): Promise<Written> {
+  const status = response.status;
+  let bytes = 0;
+  let started = false;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (state.aborted) {
+        void reader.cancel().catch(() => {});
+        return { status, bytes };
+      }
+      if (done) break;
+      const chunk = typeof value === 'string' ? Buffer.from(value) : (value as Uint8Array);
+      if (chunk.byteLength === 0) continue;
+      bytes += chunk.byteLength;
+      let ok = true;
+      res.cork(() => {
+        if (!started) writeHead(res, response);
+        started = true;
+        ok = res.write(chunk);
+      });
+      if (!ok) {
+        await new Promise<void>((resolve) => {
+          state.wake = resolve;
+          res.onWritable(() => (resolve(), true));
+        });
+        state.wake = undefined;
+      }
+    }
+  } catch (err) {
+    if (!state.aborted) {
+      state.aborted = true;
+      if (started) res.close();
+      else res.cork(() => res.writeStatus('500 Internal Server Error').end('Internal Server Error', true));
+    }
+    throw err;
+  }
+  if (!state.aborted) {
+    res.cork(() => {
+      if (!started) writeHead(res, response);
+      res.end(undefined, closeConnection);
+    });
+  }
+  return { status, bytes };
+}
+
+function byteLength(body: string | Uint8Array): number {
+  return typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength;
+}

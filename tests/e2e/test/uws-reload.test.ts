@@ -1,0 +1,66 @@
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import net from 'node:net';
+import path from 'node:path';
+import { request } from 'undici';
+import { afterEach, describe, expect, it } from 'vitest';
+import { clientLoop } from '../helpers/client.js';
+import { FIXTURES, startPre, stopAll, waitFor } from '../helpers/pre.js';
+
+afterEach(stopAll);
+
+const APP = path.join(FIXTURES, 'uws-app.js');
+const require = createRequire(import.meta.url);
+const uwsPackageDir = path.dirname(require.resolve('@trufflesuite/uws-js-unofficial/package.json', { paths: [path.dirname(require.resolve('@pre/worker-uws/package.json'))] }));
+const nativeUwsAvailable = existsSync(path.join(uwsPackageDir, 'binaries', `uws_${process.platform}_${process.arch}_${process.versions.modules}.node`));
+
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+describe.skipIf(!nativeUwsAvailable)('uws reloads and stops without losing requests', () => {
+  it('HUP under a keep-alive client loop: zero failed requests, new workers serve', async () => {
+    const port = await freePort();
+    const pre = startPre([APP, '-k', 'uws', '-b', `127.0.0.1:${port}`, '-w', '2', '--log-level', 'debug']);
+    const url = await pre.ready(2);
+    const before = pre.bootedWorkers();
+    let finish!: () => void;
+    const stop = new Promise<void>((resolve) => (finish = resolve));
+    const loop = clientLoop(url, stop, { concurrency: 4 });
+    await waitFor(async () => (await request(`${url}/pid`)).statusCode === 200, 'a first answer');
+    for (let round = 0; round < 2; round++) {
+      const old = pre.bootedWorkers();
+      pre.signal('SIGHUP');
+      await waitFor(() => {
+        const now = pre.bootedWorkers();
+        return now.length === 2 && now.every((pid) => !old.includes(pid));
+      }, `reload ${round + 1} to replace both workers`, 30_000);
+    }
+    finish();
+    const result = await loop;
+    expect(result.errors).toEqual([]);
+    expect(result.failed).toBe(0);
+    expect(result.ok).toBeGreaterThan(0);
+    const after = pre.bootedWorkers();
+    expect([...result.pids].some((pid) => after.includes(pid))).toBe(true);
+    expect([...result.pids].some((pid) => before.includes(pid))).toBe(true);
+  });
+
+  it('TERM lets an in-flight request finish, then exits 0', async () => {
+    const port = await freePort();
+    const pre = startPre([APP, '-k', 'uws', '-b', `127.0.0.1:${port}`, '--log-level', 'debug']);
+    const url = await pre.ready(1);
+    const slow = request(`${url}/slow?ms=800`);
+    await pre.waitForLog(/slow request started/);
+    pre.signal('SIGTERM');
+    const res = await slow;
+    expect(res.statusCode).toBe(200);
+    expect(res.headers.connection).toBe('close');
+    expect(await res.body.text()).toBe('slow done');
+    expect((await pre.exited).code).toBe(0);
+  });
+});
