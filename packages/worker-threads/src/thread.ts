@@ -10,7 +10,7 @@ import { ServerResponse, type IncomingMessage, type Server } from 'node:http';
 import type { Socket } from 'node:net';
 import { parentPort, workerData } from 'node:worker_threads';
 import {
-  HttpDrain, Worker, createNodeServer, loadApp,
+  HttpDrain, Worker, createNodeServer, loadApp, runLifecycleHook,
   type AccessLog, type AccessLogEntry, type LoadedApp, type LogLevel, type RequestInfo, type ResponseInfo, type Settings,
 } from '@pre/core';
 import { AcceptBalance } from './accept-balance.js';
@@ -138,8 +138,12 @@ async function main(): Promise<void> {
   const settings = threadSettings();
   const log = new ThreadLogger(port, settings.loglevel as LogLevel);
   let worker: ThreadWorker;
+  let app: LoadedApp;
+  // Each thread has its own copy of the app, so each runs the app's lifecycle hooks (a pool per thread).
+  const info = { pid: process.pid, age: data.age, workerClass: String(settings.worker_class), log };
   try {
-    const app: LoadedApp = await loadApp(settings.app ?? '', process.cwd(), settings.app_shape);
+    app = await loadApp(settings.app ?? '', process.cwd(), settings.app_shape);
+    await runLifecycleHook(app, 'onWorkerStart', info, settings.timeout * 1000, 'timeout');
     worker = new ThreadWorker({
       settings,
       app,
@@ -161,7 +165,11 @@ async function main(): Promise<void> {
     if (message.type === 'pre_request_done') worker.hookDone(message.id);
     else if (message.type === 'stop') {
       worker.alive = false;
-      void worker.stop(message.graceful).then(() => post({ type: 'stopped' }));
+      void worker
+        .stop(message.graceful)
+        .then(() => runLifecycleHook(app, 'onWorkerStop', info, settings.graceful_timeout * 1000, 'graceful_timeout'))
+        .catch((err: unknown) => log.warning(err instanceof Error ? err.message : String(err)))
+        .then(() => post({ type: 'stopped' }));
     }
   });
   post({ type: 'listening' });

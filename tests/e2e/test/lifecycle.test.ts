@@ -68,3 +68,18 @@ describe('app lifecycle hooks', () => {
     expect(log).not.toContain('did not stop within graceful_timeout');
   });
 });
+
+describe('app lifecycle hooks on worker class threads', () => {
+  it('run in every thread, each with its own copy of the app: the express sample queries its pool from a thread', async () => {
+    const pre = startPre(['apps/express', '-k', 'threads', '--threads', '2', '-b', '127.0.0.1:0', '--log-level', 'debug']);
+    const url = await pre.ready(1);
+    const res = await request(`${url}/db`);
+    expect(res.statusCode).toBe(200);
+    expect(((await res.body.json()) as { pool: { open: boolean } }).pool.open).toBe(true);
+    pre.signal('SIGTERM');
+    expect((await pre.exited).code).toBe(0);
+    // The main thread and both threads opened a pool; each closed its own before the worker exited.
+    expect(pre.stderr.match(/Database pool opened/g)?.length).toBe(3);
+    expect(pre.stderr.match(/Database pool closed/g)?.length).toBe(3);
+  });
+});
