@@ -370,7 +370,7 @@ export class Arbiter implements ArbiterInfo, ArbiterControl {
   /** Keeps `numWorkers` workers of the current generation; retires extras and, once it is up, the old generation. */
   async manageWorkers(): Promise<void> {
     if (this.#stopping) return;
-    const active = [...this.#workers.values()].filter((w) => w.retiringSince === null);
+    const active = [...this.#workers.values()].filter((w) => w.retiringSince === null && !w.awaitingReplacement);
     const current = active.filter((w) => w.generation === this.#generation);
     const missing = this.#numWorkers - current.length;
     if (missing > 0 && Date.now() >= this.#nextSpawnAt) {
@@ -379,8 +379,12 @@ export class Arbiter implements ArbiterInfo, ArbiterControl {
       for (const worker of current.sort((a, b) => a.age - b.age).slice(0, -missing)) this.retireWorker(worker);
     }
     const outdated = active.filter((w) => w.generation !== this.#generation);
-    if (outdated.length > 0 && current.filter((w) => w.booted).length >= this.#numWorkers) {
+    const replaced = current.filter((w) => w.booted).length >= this.#numWorkers;
+    if (outdated.length > 0 && replaced) {
       for (const worker of outdated) this.retireWorker(worker);
+    }
+    if (replaced) {
+      for (const worker of this.#workers.values()) if (worker.awaitingReplacement && worker.retiringSince === null) this.retireWorker(worker);
     }
   }
 
@@ -422,7 +426,8 @@ export class Arbiter implements ArbiterInfo, ArbiterControl {
         this.log.debug(`Worker booted (pid: ${worker.pid})`);
         break;
       case 'retiring':
-        worker.retiringSince ??= Date.now();
+        if (message.handover) worker.awaitingReplacement = true;
+        else worker.retiringSince ??= Date.now();
         break;
       case 'stats':
         worker.requests = message.requests;

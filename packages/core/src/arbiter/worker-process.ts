@@ -32,6 +32,8 @@ export class WorkerProcess implements WorkerProcessInfo {
   booted = false;
   /** Set when the worker was told to stop (or said it is leaving); it no longer counts toward `workers`. */
   retiringSince: number | null = null;
+  /** Asked to be replaced (max_requests) but serves until its replacement does; then it is retired. */
+  awaitingReplacement = false;
   /** Set when the heartbeat timed out and SIGABRT was sent. */
   abortedAt: number | null = null;
   exitCode: number | null = null;

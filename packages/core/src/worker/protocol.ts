@@ -39,7 +39,8 @@ export type WorkerMessage =
   | { readonly type: 'listener_copy_request'; readonly id: number; readonly index: number }
   | { readonly type: 'app_error'; readonly message: string }
   | { readonly type: 'boot_error'; readonly message: string }
-  | { readonly type: 'retiring'; readonly reason: string }
+  /** `handover`: the worker keeps serving until the arbiter, once a replacement serves, sends TERM. */
+  | { readonly type: 'retiring'; readonly reason: string; readonly handover: boolean }
   | { readonly type: 'stats'; readonly requests: number }
   /** The answer to a metrics_request: prom-client's `getMetricsAsJSON()`. */
   | { readonly type: 'metrics_snapshot'; readonly id: number; readonly metrics: readonly unknown[] };

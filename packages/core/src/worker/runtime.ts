@@ -31,6 +31,7 @@ export class WorkerRuntime {
   readonly #accessLog: AccessLog;
   readonly #heartbeat: Heartbeat;
   #worker: Worker | null = null;
+  #bindsOwnListeners = false;
   /** StatsD and Prometheus (statsd_host, prometheus_bind); null when both are off. */
   #metrics: WorkerMetrics | null = null;
   readonly #listenerCopies = new ListenerCopies();
@@ -72,6 +73,7 @@ export class WorkerRuntime {
     let WorkerClass;
     try {
       ({ WorkerClass } = await resolveWorkerClass(this.#settings.worker_class, process.cwd()));
+      this.#bindsOwnListeners = WorkerClass.bindsOwnListeners === true;
     } catch (err) {
       return this.#failBoot('boot_error', ExitCode.WORKER_BOOT_ERROR, errorMessage(err));
     }
@@ -171,10 +173,14 @@ export class WorkerRuntime {
   }
 
   #retire(reason: string): void {
-    this.#log.info(`Autorestarting worker after current request: ${reason}`);
-    send({ type: 'retiring', reason });
-    void this.stop(true);
+    // A class with its own SO_REUSEPORT listeners must not close them before a replacement listens:
+    // the kernel would refuse connections (or reset those queued on the closed listener).
+    const handover = this.#bindsOwnListeners;
+    this.#log.info(`Autorestarting worker ${handover ? "once its replacement serves" : "after current request"}: ${reason}`);
+    send({ type: 'retiring', reason, handover });
+    if (!handover) void this.stop(true);
   }
+
 
   /** Graceful or fast stop; a fast stop during a graceful one cuts it short. */
   async stop(graceful: boolean): Promise<void> {
