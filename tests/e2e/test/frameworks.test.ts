@@ -4,6 +4,7 @@ import path from 'node:path';
 import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ROOT, runPre, startPre, stopAll } from '../helpers/pre.js';
+import { nativeUwsAvailable } from '../helpers/uws.js';
 
 afterEach(stopAll);
 
@@ -85,7 +86,7 @@ describe.each(['async', 'sync', 'threads'])('the framework samples on worker cla
 });
 
 describe('the framework samples on worker class uws', () => {
-  it('hono (a fetch app): routing, JSON in and out, a stream, a download and a 500', async () => {
+  it.skipIf(!nativeUwsAvailable)('hono (a fetch app): routing, JSON in and out, a stream, a download and a 500', async () => {
     const url = await serve('hono', 'uws');
     await expectTheSampleRoutes(url, 'uws');
   });

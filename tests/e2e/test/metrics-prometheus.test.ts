@@ -3,6 +3,7 @@ import path from 'node:path';
 import { Agent, request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FIXTURES, HELLO, isAlive, runPre, startPre, stopAll, waitFor, type PreProcess } from '../helpers/pre.js';
+import { nativeUwsAvailable } from '../helpers/uws.js';
 
 afterEach(stopAll);
 
@@ -51,7 +52,8 @@ const CLASSES = [
   { workerClass: 'async', app: HELLO, args: [] },
   { workerClass: 'sync', app: HELLO, args: [] },
   { workerClass: 'threads', app: HELLO, args: ['--threads', '2'] },
-  { workerClass: 'uws', app: path.join(FIXTURES, 'uws-app.js'), args: [] },
+  // uws has a native build only for Node 20 (see helpers/uws.ts).
+  ...(nativeUwsAvailable ? [{ workerClass: 'uws', app: path.join(FIXTURES, 'uws-app.js'), args: [] }] : []),
 ];
 
 describe('Prometheus endpoint', () => {

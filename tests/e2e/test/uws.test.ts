@@ -1,21 +1,17 @@
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FIXTURES, HELLO, runPre, startPre, stopAll, waitFor } from '../helpers/pre.js';
+import { FIXTURES, HELLO, isAlive, runPre, startPre, stopAll, waitFor } from '../helpers/pre.js';
+import { NO_NATIVE_UWS, nativeUwsAvailable } from '../helpers/uws.js';
 
 afterEach(stopAll);
 
 const APP = path.join(FIXTURES, 'uws-app.js');
 
-/** The native uWS build exists only up to Node 20 (ABI 115); elsewhere the class must refuse. */
-const require = createRequire(import.meta.url);
-const uwsPackageDir = path.dirname(require.resolve('@trufflesuite/uws-js-unofficial/package.json', { paths: [path.dirname(require.resolve('@pre/worker-uws/package.json'))] }));
-const nativeUwsAvailable = existsSync(path.join(uwsPackageDir, 'binaries', `uws_${process.platform}_${process.arch}_${process.versions.modules}.node`));
-const NO_NATIVE = `no native uWebSockets.js build for Node ${process.versions.node} (ABI ${process.versions.modules})`;
+const NO_NATIVE = NO_NATIVE_UWS;
 
 /** A free TCP port: uws binds its own sockets with SO_REUSEPORT, so port 0 is refused. */
 async function freePort(): Promise<number> {
@@ -110,7 +106,9 @@ describe.skipIf(!nativeUwsAvailable)('worker class uws', () => {
     const { pre, url } = await startUws(['--access-logfile', logFile, '--max-requests', '3']);
     const [first] = pre.bootedWorkers();
     for (let i = 0; i < 3; i++) await (await request(`${url}/json?i=${i}`, { headers: { 'user-agent': 'uws-test' } })).body.dump();
-    await pre.waitForLog(/Autorestarting worker after current request: max_requests/);
+    // uws keeps its SO_REUSEPORT listener open until the replacement serves, then stops gracefully.
+    await pre.waitForLog(/Autorestarting worker once its replacement serves: max_requests/);
+    await waitFor(() => !isAlive(first!), "the retired worker to exit");
     await waitFor(() => pre.bootedWorkers().some((pid) => pid !== first), 'a replacement worker');
     await waitFor(() => existsSync(logFile) && readFileSync(logFile, 'utf8').includes('/json?i=2'), 'the access log lines');
     const lines = readFileSync(logFile, 'utf8').trim().split('\n');

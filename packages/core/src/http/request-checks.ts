@@ -48,7 +48,8 @@ export function parserLimits(limits: Limits): { maxHeaderSize: number; maxHeader
   const total = line > 0 && fields > 0 && size > 0 ? line + fields * (size + 2) + 4 : 1024 * 1024;
   return {
     maxHeaderSize: Math.min(Math.max(total, 16 * 1024), 1024 * 1024),
-    // One more than the limit, so an excess is seen (node drops extra headers silently).
-    maxHeadersCount: fields > 0 ? fields + 1 : 0,
+    // No count limit in the parser: newer Node versions answer an excess themselves, with a different
+    // reason; the header block is bounded by maxHeaderSize and checkRequest counts the fields.
+    maxHeadersCount: 0,
   };
 }
