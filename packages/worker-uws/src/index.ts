@@ -1,4 +1,5 @@
 import { Worker, type ListenerInfo } from '@pre/core';
+import { installLightResponse } from './light-response.js';
 import { loadUws } from './native.js';
 import { maxHeaderBytes } from './request-head.js';
 import { workerSink } from './request-sink.js';
@@ -27,6 +28,7 @@ export default class UwsWorker extends Worker {
       );
     }
     const uws = loadUws(maxHeaderBytes(this.settings));
+    installLightResponse();
     this.#server = new UwsServer({
       uws, fetch: app.fetch, websocket: app.websocket, settings: this.settings, listeners: this.listeners, log: this.log, sink: workerSink(this),
     });

@@ -54,7 +54,7 @@ export function reportFinished(worker: Worker, request: FinishedRequest): void {
       }
     : null;
   if (!worker.hasRequestHooks) {
-    worker.requestFinished(entry);
+    worker.requestFinished(entry, undefined, request); // a FinishedRequest is a ResponseInfo: StatsD gets status and duration
     return;
   }
   const info: RequestInfo = { method: request.method, url: request.url, headers: requestHeaders, remoteAddress: request.remoteAddress };

@@ -5,6 +5,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { loadApp, type Logger, type RequestInfo } from '@pre/core';
+import { installLightResponse } from './light-response.js';
 import { loadUws } from './native.js';
 import { maxHeaderBytes } from './request-head.js';
 import type { FinishedRequest, RequestSink } from './request-sink.js';
@@ -55,6 +56,7 @@ async function main(): Promise<void> {
   let server: UwsServer;
   try {
     const uws = loadUws(maxHeaderBytes(data.settings));
+    installLightResponse();
     const app = await loadApp(data.appSpec, data.cwd, data.appShape);
     if (app.shape !== 'fetch') throw new Error('the app is not a fetch handler');
     server = new UwsServer({ uws, fetch: app.fetch, websocket: app.websocket, settings: data.settings, listeners: data.listeners, log, sink });

@@ -1,5 +1,7 @@
 import { STATUS_CODES } from 'node:http';
+import { responseParts } from './light-response.js';
 import type { HttpResponse } from './native.js';
+import { headerRecord } from './request-sink.js';
 
 /** What the response writer tells the caller once the response is out (or the client left). */
 export interface Written {
@@ -88,6 +90,21 @@ export function writeWebResponse(
   state: ResponseState,
   corked: boolean,
 ): Written | Promise<Written> {
+  const parts = responseParts(response);
+  if (parts !== undefined) {
+    const body = parts.body;
+    const bytes = body === null ? 0 : Buffer.byteLength(body);
+    const send = (): void => {
+      res.writeStatus(statusLine(parts.status));
+      const headers = parts.headers;
+      for (let i = 0; i < headers.length; i += 2) if (!OWN_HEADERS.has(headers[i]!)) res.writeHeader(headers[i]!, headers[i + 1]!);
+      if (head) res.endWithoutBody(bytes, closeConnection);
+      else res.end(body ?? '', closeConnection);
+    };
+    if (corked) send();
+    else res.cork(send);
+    return { status: parts.status, bytes: head ? 0 : bytes };
+  }
   const status = response.status;
   const source = inMemoryBody(response);
   if (source !== undefined || response.body === null || head) {
@@ -156,6 +173,12 @@ async function streamBody(
     });
   }
   return { status, bytes };
+}
+
+/** The response headers for the access log, without building a native Response for a light one. */
+export function responseHeaderRecord(response: Response): Record<string, string> {
+  const parts = responseParts(response);
+  return parts === undefined ? Object.fromEntries(response.headers) : headerRecord(parts.headers);
 }
 
 function byteLength(body: string | Uint8Array): number {

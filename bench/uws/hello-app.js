@@ -1,0 +1,2 @@
+// pre app: the hello handler as a fetch app.
+export default { fetch: () => new Response('Hello, World!') };
