@@ -3,7 +3,9 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { waitFor } from './pre.js';
+import { freePort, waitFor } from './pre.js';
+
+export { freePort };
 
 const NGINX = '/usr/sbin/nginx';
 const STREAM_MODULE = '/usr/lib/nginx/modules/ngx_stream_module.so';
@@ -11,13 +13,6 @@ const STREAM_MODULE = '/usr/lib/nginx/modules/ngx_stream_module.so';
 /** Debian's nginx with its stream module; .ci/run installs them (apt-get install nginx-light libnginx-mod-stream). */
 export const nginxAvailable = existsSync(NGINX) && existsSync(STREAM_MODULE) && spawnSync(NGINX, ['-v']).status === 0;
 
-export async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 export interface Nginx {
   httpPort: number;

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import net from 'node:net';
 import path from 'node:path';
 
 export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -131,4 +132,13 @@ export async function runPre(args: readonly string[], options: RunOptions = {}):
   const pre = startPre(args, options);
   const { code } = await pre.exited;
   return { code, stdout: pre.stdout, stderr: pre.stderr };
+}
+
+/** A TCP port on 127.0.0.1 that was free a moment ago (for classes that refuse port 0, and for peers). */
+export async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
 }

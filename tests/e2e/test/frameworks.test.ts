@@ -1,9 +1,8 @@
 import { readFileSync } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ROOT, runPre, startPre, stopAll } from '../helpers/pre.js';
+import { freePort, ROOT, runPre, startPre, stopAll } from '../helpers/pre.js';
 import { nativeUwsAvailable } from '../helpers/uws.js';
 
 afterEach(stopAll);
@@ -22,14 +21,6 @@ const NODE_LISTENERS: AppName[] = ['express', 'koa', 'fastify', 'node-http'];
 
 const REPORT = readFileSync(path.join(ROOT, 'apps/express/files/report.csv'), 'utf8');
 
-/** A free TCP port, for uws (it binds its own sockets with SO_REUSEPORT, so port 0 is refused). */
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 async function serve(app: AppName, workerClass: string): Promise<string> {
   const bind = workerClass === 'uws' ? `127.0.0.1:${await freePort()}` : '127.0.0.1:0';

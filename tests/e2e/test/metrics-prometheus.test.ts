@@ -1,20 +1,11 @@
-import net from 'node:net';
 import path from 'node:path';
 import { Agent, request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FIXTURES, HELLO, isAlive, runPre, startPre, stopAll, waitFor, type PreProcess } from '../helpers/pre.js';
+import { FIXTURES, freePort, HELLO, isAlive, runPre, startPre, stopAll, type PreProcess, waitFor } from '../helpers/pre.js';
 import { nativeUwsAvailable } from '../helpers/uws.js';
 
 afterEach(stopAll);
 
-/** A free TCP port: uws binds its own sockets with SO_REUSEPORT, so port 0 is refused there. */
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /** Starts pre with `--prometheus-bind 127.0.0.1:0`; returns the app's URL and the scrape URL from the log. */
 async function startWithPrometheus(app: string, workerClass: string, args: readonly string[] = []): Promise<{ pre: PreProcess; url: string; metricsUrl: string }> {

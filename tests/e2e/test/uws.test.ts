@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FIXTURES, HELLO, isAlive, runPre, startPre, stopAll, waitFor } from '../helpers/pre.js';
+import { FIXTURES, freePort, HELLO, isAlive, runPre, startPre, stopAll, waitFor } from '../helpers/pre.js';
 import { NO_NATIVE_UWS, nativeUwsAvailable } from '../helpers/uws.js';
 
 afterEach(stopAll);
@@ -13,14 +13,6 @@ const APP = path.join(FIXTURES, 'uws-app.js');
 
 const NO_NATIVE = NO_NATIVE_UWS;
 
-/** A free TCP port: uws binds its own sockets with SO_REUSEPORT, so port 0 is refused. */
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 async function startUws(args: readonly string[] = [], app = APP, workers = 1) {
   const port = await freePort();

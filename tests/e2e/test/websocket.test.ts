@@ -1,27 +1,15 @@
-import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import net from 'node:net';
 import path from 'node:path';
 import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { FIXTURES, ROOT, startPre, stopAll, waitFor } from '../helpers/pre.js';
+import { FIXTURES, freePort, ROOT, startPre, stopAll, waitFor } from '../helpers/pre.js';
+import { nativeUwsAvailable } from '../helpers/uws.js';
 
 afterEach(stopAll);
 
 const ECHO = path.join(FIXTURES, 'ws-echo.js');
 const CHAT = path.join(ROOT, 'apps/chat');
-const require = createRequire(import.meta.url);
-const uwsPackageDir = path.dirname(require.resolve('@trufflesuite/uws-js-unofficial/package.json', { paths: [path.dirname(require.resolve('@pre/worker-uws/package.json'))] }));
-const nativeUwsAvailable = existsSync(path.join(uwsPackageDir, 'binaries', `uws_${process.platform}_${process.arch}_${process.versions.modules}.node`));
 
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /** A WebSocket client that records what it receives. */
 class Client {
