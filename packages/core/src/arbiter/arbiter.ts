@@ -3,9 +3,6 @@ import { runHook, type ArbiterInfo } from '../hooks.js';
 import { checkTlsSettings } from '../http/tls.js';
 import { ListenerSet } from '../listeners/listener-set.js';
 import { takeSystemdSockets } from '../listeners/systemd.js';
-import path from 'node:path';
-import { resolveModuleFile } from '../app/resolve-module.js';
-import { parseAppSpec } from '../app/spec.js';
 import type { Reloader } from './reloader.js';
 import { MasterUpgrade, inheritedFixedBinds, takeInheritedListeners } from './upgrade.js';
 import { ErrorLog } from '../logging/error-log.js';
@@ -140,7 +137,11 @@ export class Arbiter implements ArbiterInfo, ArbiterControl {
         path: this.#settings.control_socket, mode: this.#settings.control_socket_mode, control: this, log: this.log,
       });
     }
-    if (this.#settings.reload) await this.#startReloader();
+    if (this.#settings.reload) {
+      // Loaded only when asked for: file watching is a development feature.
+      const { watchApp } = await import('./reloader.js');
+      this.#reloader = await watchApp(this.#settings, this.#configFile, this.log, () => this.#queueSignal('SIGHUP'));
+    }
   }
 
   /** Runs until a stop; resolves to the exit code. */
@@ -277,28 +278,6 @@ export class Arbiter implements ArbiterInfo, ArbiterControl {
     this.log.info('Handling signal: winch; stopping the workers gracefully');
     await this.#setNumWorkers(0);
     await this.manageWorkers();
-  }
-
-  /** `reload`: a change to the app's files reloads as HUP does. */
-  async #startReloader(): Promise<void> {
-    const { app, reload_extra_files: patterns } = this.#settings;
-    const appFile = app ? resolveModuleFile(parseAppSpec(app).module, process.cwd()) : null;
-    const appDir = appFile && !appFile.includes(`${path.sep}node_modules${path.sep}`) ? path.dirname(appFile) : null;
-    // Loaded only when asked for: file watching is a development feature.
-    const { Reloader } = await import('./reloader.js');
-    this.#reloader = new Reloader({
-      roots: appDir ? [appDir] : [],
-      files: this.#configFile ? [this.#configFile] : [],
-      patterns,
-      cwd: process.cwd(),
-      log: this.log,
-      onChange: (files) => {
-        this.log.info(`Reloading: ${files.slice(0, 5).join(', ')}${files.length > 5 ? ', …' : ''} changed`);
-        this.#queueSignal('SIGHUP');
-      },
-    });
-    await this.#reloader.start();
-    this.log.info(`Watching ${appDir ?? 'no app directory'}${patterns.length ? ` and ${patterns.join(', ')}` : ''} for changes`);
   }
 
   /** A new master whose old master has exited takes over the pidfile. */

@@ -1,7 +1,10 @@
 import { watch, type FSWatcher } from 'chokidar';
 import path from 'node:path';
 import { glob } from 'tinyglobby';
+import { resolveModuleFile } from '../app/resolve-module.js';
+import { parseAppSpec } from '../app/spec.js';
 import type { Logger } from '../logging/error-log.js';
+import type { Settings } from '../settings/registry.js';
 
 const DEBOUNCE_MS = 200;
 const RESCAN_MS = 1000;
@@ -90,4 +93,28 @@ export class Reloader {
       this.#options.onChange(files);
     }, DEBOUNCE_MS);
   }
+}
+
+/**
+ * `reload`: watches the app's directory (unless the app is an installed package), the config file and
+ * `reload_extra_files`, and calls `reload` after each burst of changes.
+ */
+export async function watchApp(settings: Settings, configFile: string | null, log: Logger, reload: () => void): Promise<Reloader> {
+  const { app, reload_extra_files: patterns } = settings;
+  const appFile = app ? resolveModuleFile(parseAppSpec(app).module, process.cwd()) : null;
+  const appDir = appFile && !appFile.includes(`${path.sep}node_modules${path.sep}`) ? path.dirname(appFile) : null;
+  const reloader = new Reloader({
+    roots: appDir ? [appDir] : [],
+    files: configFile ? [configFile] : [],
+    patterns,
+    cwd: process.cwd(),
+    log,
+    onChange: (files) => {
+      log.info(`Reloading: ${files.slice(0, 5).join(', ')}${files.length > 5 ? ', …' : ''} changed`);
+      reload();
+    },
+  });
+  await reloader.start();
+  log.info(`Watching ${appDir ?? 'no app directory'}${patterns.length ? ` and ${patterns.join(', ')}` : ''} for changes`);
+  return reloader;
 }
