@@ -8,6 +8,17 @@ interface ConnectionState {
   response: ServerResponse | null;
 }
 
+const STATE = Symbol('pre.drainState');
+
+/** One shared listener (no closure per request): the response's connection is idle again. */
+function onResponseClose(this: ServerResponse & { [STATE]?: ConnectionState }): void {
+  const state = this[STATE];
+  if (!state) return;
+  state.active--;
+  state.idleSince = performance.now();
+  if (state.response === this) state.response = null;
+}
+
 /** How long a keep-alive connection must have been idle before a graceful stop closes it. */
 export const DRAIN_IDLE_MS = 200;
 const DRAIN_TICK_MS = 50;
@@ -48,11 +59,8 @@ export class HttpDrain {
       if (!state) return;
       state.active++;
       state.response = res;
-      res.once('close', () => {
-        state.active--;
-        state.idleSince = performance.now();
-        if (state.response === res) state.response = null;
-      });
+      (res as ServerResponse & { [STATE]?: ConnectionState })[STATE] = state;
+      res.once('close', onResponseClose);
     });
   }
 

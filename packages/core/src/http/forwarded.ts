@@ -16,15 +16,31 @@ export class ForwardedHeaders {
   readonly #trusted: IpAllowList;
   readonly #scheme: [name: string, secureValue: string][];
   readonly #forwarders: string[];
+  /** Lengths of the header names above: most requests carry none of them, found without lower-casing. */
+  readonly #lengths: Set<number>;
+  readonly #names: Set<string>;
 
   constructor(settings: ForwardedSettings) {
     this.#trusted = new IpAllowList(settings.forwarded_allow_ips);
     this.#scheme = Object.entries(settings.secure_scheme_headers).map(([n, v]) => [n.toLowerCase(), v.toLowerCase()]);
     this.#forwarders = settings.forwarder_headers.split(',').map((n) => n.toLowerCase());
+    this.#names = new Set([...this.#scheme.map(([n]) => n), ...this.#forwarders]);
+    this.#lengths = new Set([...this.#names].map((n) => n.length));
+  }
+
+  /** Whether the request has any header this class reads (a scan of rawHeaders: req.headers is built lazily by node). */
+  #present(req: IncomingMessage): boolean {
+    const raw = req.rawHeaders;
+    for (let i = 0; i < raw.length; i += 2) {
+      const name = raw[i]!;
+      if (this.#lengths.has(name.length) && this.#names.has(name.toLowerCase())) return true;
+    }
+    return false;
   }
 
   /** Applies the headers to the request's view of its peer; a rejection when the scheme headers disagree. */
   apply(req: IncomingMessage): RequestRejection | null {
+    if (!this.#present(req)) return null;
     const socket = req.socket as TLSSocket & { [TRUSTED]?: boolean };
     // Decided once per connection, from its own peer, before any request on it rewrote the address.
     socket[TRUSTED] ??= this.#trusted.allows(socket.remoteAddress);

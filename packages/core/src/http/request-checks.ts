@@ -10,6 +10,7 @@ type Limits = Pick<Settings, 'limit_request_line' | 'limit_request_fields' | 'li
 
 /** Headers a request may carry only once (Gunicorn rejects duplicate Host and Content-Type too). */
 const SINGLE_HEADERS = new Set(['host', 'content-type', 'content-length', 'transfer-encoding']);
+const SINGLE_LENGTHS = new Set([...SINGLE_HEADERS].map((n) => n.length));
 
 /**
  * What node:http's parser lets through but pre refuses: Gunicorn's request limits, duplicate Host or
@@ -29,7 +30,7 @@ export function checkRequest(req: IncomingMessage, limits: Limits): RequestRejec
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!;
     if (sizeLimit > 0 && name.length + 2 + raw[i + 1]!.length > sizeLimit) return { status: 431, reason: 'Header field too large' };
-    const lower = name.length <= 17 ? name.toLowerCase() : '';
+    const lower = SINGLE_LENGTHS.has(name.length) ? name.toLowerCase() : '';
     if (SINGLE_HEADERS.has(lower)) {
       seen ??= new Set();
       if (seen.has(lower)) return { status: 400, reason: `Duplicate ${lower} header` };
