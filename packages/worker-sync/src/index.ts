@@ -38,13 +38,6 @@ export default class SyncWorker extends Worker {
   }
 
   async run(): Promise<void> {
-    const fdBind = this.listeners.find((listener) => listener.kind === 'fd');
-    if (fdBind) {
-      throw new Error(
-        `The sync worker cannot serve ${fdBind.address}: it accepts on fresh copies of each listener from the arbiter, ` +
-          'and fd:// sockets cannot be copied. Bind HOST:PORT or unix:PATH, or use --worker-class async.',
-      );
-    }
     process.on('SIGABRT', () => this.#timeout.logAborted());
     const onStdin = USE_STDIN && this.listeners.length > 0 && (await moveCopyToStdin(() => this.duplicateListener(0)));
     this.log.debug(`Sync worker (pid: ${process.pid}) accepts on ${onStdin ? 'fd 0 for the first listener' : 'a new listener copy per connection'}`);

@@ -38,12 +38,12 @@ describe('sockets', () => {
     expect(third.stderr).toContain(`Cannot bind unix:${socketPath}: another server is listening on it.`);
   });
 
-  it('serves on an inherited socket with fd://3', async () => {
+  it.each(['async', 'sync', 'threads'])('serves on an inherited socket with fd://3 (worker class %s)', async (workerClass) => {
     const parent = net.createServer();
     await new Promise<void>((resolve) => parent.listen(0, '127.0.0.1', resolve));
     const { port } = parent.address() as net.AddressInfo;
     const fd = (parent as unknown as { _handle: { fd: number } })._handle.fd;
-    const child = spawn(process.execPath, [PRE_BIN, HELLO, '-b', 'fd://3', '--log-level', 'debug'], {
+    const child = spawn(process.execPath, [PRE_BIN, HELLO, '-b', 'fd://3', '-k', workerClass, '--log-level', 'debug'], {
       cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe', fd],
     });
     let stderr = '';

@@ -430,7 +430,7 @@ export class Arbiter implements ArbiterInfo, ArbiterControl {
     const handle = this.#listeners.handle(index);
     if (!worker.alive || !worker.child.connected) return;
     if (!handle) {
-      worker.child.send({ type: 'listener_copy', id, error: `listener ${index} cannot be copied (it does not exist, or is an fd:// socket)` });
+      worker.child.send({ type: 'listener_copy', id, error: `listener ${index} does not exist` });
       return;
     }
     worker.child.send({ type: 'listener_copy', id }, handle as never);

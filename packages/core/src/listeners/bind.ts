@@ -27,8 +27,8 @@ export interface BoundListener {
   readonly fd: number;
   /** What the log and workers see (the actual port when 0 was asked). */
   readonly info: Omit<ListenerInfo, 'fd'>;
-  /** The socket as a handle that can be sent to a worker over IPC (each receipt is a new fd); null for fd://. */
-  readonly handle: object | null;
+  /** The socket as a handle that can be sent to a worker over IPC (each receipt is a new fd). */
+  readonly handle: object;
   close(): void;
   /** Closes the socket but leaves a unix socket file in place (for a new master that inherited it). */
   keepFile(): void;

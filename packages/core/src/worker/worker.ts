@@ -138,7 +138,7 @@ export abstract class Worker {
   /**
    * A new fd for `this.listeners[index]`, received from the arbiter (each copy is a separate fd on the
    * same socket). For designs that close a listener and open it again (a worker that stops accepting
-   * while busy) or give each thread its own listener. Not available for `fd://` binds.
+   * while busy) or give each thread its own listener. Works for every bind, inherited ones included.
    */
   duplicateListener(index: number): Promise<ListenerCopy> {
     return this.#requestListenerCopy(index);
