@@ -3,7 +3,8 @@ import { forwardInternals } from './internals.js';
 /**
  * Node 20's undici Response costs ~16 µs to construct (webidl checks, a ReadableStream per body):
  * more than uWS needs for the whole request. A uws worker therefore replaces the global `Response`
- * with LightResponse: for the common `new Response(string | null, { status, headers: {...} })` it
+ * with LightResponse: for the common `new Response(body, { status, headers: {...} })`, with a string,
+ * Uint8Array (Buffer), ArrayBuffer or no body, it
  * keeps the parts, which the writer sends directly; anything else (other bodies, a Headers init,
  * statusText, invalid input) builds the native Response at once, so errors surface where they would.
  * The native Response behind a light one is built on first use of anything but `status`/`ok`
@@ -18,7 +19,8 @@ export interface ResponseParts {
   readonly status: number;
   /** Flat [name, value, ...]: lower-case, validated, each name once. */
   readonly headers: readonly string[];
-  readonly body: string | null;
+  /** A string, or a private copy of the bytes (undici copies them too, so later changes by the app don't show). */
+  readonly body: string | Uint8Array | null;
 }
 
 const TOKEN = /^[!#$%&'*+\-.^`|~\w]+$/;
@@ -28,7 +30,8 @@ const NULL_BODY_STATUS = new Set([101, 103, 204, 205, 304]);
 
 /** The parts of `new Response(body, init)` when the fast path can represent it exactly, else undefined. */
 function partsOf(body: unknown, init: ResponseInit | undefined): ResponseParts | undefined {
-  if (body !== null && body !== undefined && typeof body !== 'string') return undefined;
+  const bytes = body instanceof Uint8Array || body instanceof ArrayBuffer;
+  if (body !== null && body !== undefined && typeof body !== 'string' && !bytes) return undefined;
   let status = 200;
   const headers: string[] = [];
   if (init !== undefined) {
@@ -52,12 +55,32 @@ function partsOf(body: unknown, init: ResponseInit | undefined): ResponseParts |
       }
     }
   }
-  const text = body ?? null;
-  if (text !== null) {
-    if (NULL_BODY_STATUS.has(status)) return undefined;
+  if (body === null || body === undefined) return { status, headers, body: null };
+  if (NULL_BODY_STATUS.has(status)) return undefined;
+  if (typeof body === 'string') {
     if (!headers.includes('content-type')) headers.push('content-type', 'text/plain;charset=UTF-8');
+    return { status, headers, body };
   }
-  return { status, headers, body: text };
+  const copy = copyBytes(body as Uint8Array | ArrayBuffer);
+  return copy === undefined ? undefined : { status, headers, body: copy };
+}
+
+/** A copy of the bytes, as undici makes; undefined for a detached buffer (the native Response throws). */
+function copyBytes(body: Uint8Array | ArrayBuffer): Uint8Array | undefined {
+  try {
+    if (body instanceof ArrayBuffer) {
+      if (Object.getPrototypeOf(body) !== ArrayBuffer.prototype) return undefined; // a subclass: let undici decide
+      const copy = Buffer.allocUnsafe(body.byteLength);
+      copy.set(new Uint8Array(body));
+      return copy;
+    }
+    if (body.byteLength === 0 && body.buffer.byteLength === 0 && body.byteOffset === 0) new Uint8Array(body.buffer); // throws when detached
+    const copy = Buffer.allocUnsafe(body.byteLength);
+    copy.set(body);
+    return copy;
+  } catch {
+    return undefined;
+  }
 }
 
 class LightResponse {

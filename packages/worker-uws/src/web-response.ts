@@ -92,34 +92,77 @@ export function writeWebResponse(
 ): Written | Promise<Written> {
   const parts = responseParts(response);
   if (parts !== undefined) {
-    const body = parts.body;
-    const bytes = body === null ? 0 : Buffer.byteLength(body);
-    const send = (): void => {
+    const writeParts = (): void => {
       res.writeStatus(statusLine(parts.status));
       const headers = parts.headers;
       for (let i = 0; i < headers.length; i += 2) if (!OWN_HEADERS.has(headers[i]!)) res.writeHeader(headers[i]!, headers[i + 1]!);
-      if (head) res.endWithoutBody(bytes, closeConnection);
-      else res.end(body ?? '', closeConnection);
     };
-    if (corked) send();
-    else res.cork(send);
-    return { status: parts.status, bytes: head ? 0 : bytes };
+    return endInMemory(res, writeParts, parts.status, parts.body, head, closeConnection, state, corked);
   }
-  const status = response.status;
   const source = inMemoryBody(response);
   if (source !== undefined || response.body === null || head) {
-    const body = head ? undefined : source ?? '';
-    const send = (): void => {
-      writeHead(res, response);
-      if (body === undefined) res.endWithoutBody(source === undefined ? 0 : byteLength(source), closeConnection);
-      else res.end(body, closeConnection);
-    };
-    if (corked) send();
-    else res.cork(send);
     if (head || source === undefined) response.body?.cancel().catch(() => {});
-    return { status, bytes: body === undefined ? 0 : byteLength(body) };
+    return endInMemory(res, () => writeHead(res, response), response.status, source ?? null, head, closeConnection, state, corked);
   }
   return streamBody(res, response, response.body.getReader(), closeConnection, state);
+}
+
+/**
+ * Sends the head (`writeHeads`) and an in-memory body in one corked call. Bytes go through `tryEnd`:
+ * what the socket cannot take now is sent from `onWritable`, straight from `body` (uWS's `end()` would
+ * copy the rest into its own buffer). With `closeConnection`, `end()` (tryEnd cannot close).
+ */
+function endInMemory(
+  res: HttpResponse,
+  writeHeads: () => void,
+  status: number,
+  body: string | Uint8Array | null,
+  head: boolean,
+  closeConnection: boolean,
+  state: ResponseState,
+  corked: boolean,
+): Written | Promise<Written> {
+  const total = body === null ? 0 : byteLength(body);
+  let done = true;
+  let base = 0;
+  const send = (): void => {
+    writeHeads();
+    if (head) {
+      // This uWS build's endWithoutBody(length > 0) leaves the response unfinished (a synchronous
+      // route then aborts the process), and any argument counts as a length: write the headers ourselves.
+      if (total === 0) res.endWithoutBody(0, closeConnection);
+      else {
+        res.writeHeader('content-length', String(total));
+        if (closeConnection) res.writeHeader('connection', 'close');
+        res.endWithoutBody();
+      }
+    }
+    else if (typeof body !== 'object' || body === null || closeConnection) res.end(body ?? '', closeConnection);
+    else {
+      base = res.getWriteOffset();
+      done = res.tryEnd(body, total)[1];
+    }
+  };
+  if (corked) send();
+  else res.cork(send);
+  const written = { status, bytes: head ? 0 : total };
+  if (done) return written;
+  const bytes = body as Uint8Array;
+  return new Promise<Written>((resolve) => {
+    state.wake = () => resolve(written); // aborted: the caller has already reported it
+    res.onWritable((offset) => {
+      if (state.aborted) return true;
+      let ok = false;
+      res.cork(() => {
+        [ok, done] = res.tryEnd(bytes.subarray(offset - base), total);
+      });
+      if (done) {
+        state.wake = undefined;
+        resolve(written);
+      }
+      return ok;
+    });
+  });
 }
 
 /** Sends a body that is not in memory, chunk by chunk, waiting for `onWritable` under backpressure. */
