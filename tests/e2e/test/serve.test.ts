@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Agent, request } from 'undici';
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
-import { FIXTURES, HELLO, startPre, stopAll } from '../helpers/pre.js';
+import { FIXTURES, HELLO, startPre, stopAll, waitFor } from '../helpers/pre.js';
 
 afterEach(stopAll);
 
@@ -51,7 +51,7 @@ describe('serving', () => {
     const pre = startPre([HELLO, ...READY, '--access-logfile', '-']);
     const url = await pre.ready();
     await get(`${url}/json?x=1`, { headers: { 'user-agent': 'pre-test', referer: 'http://ref.example/' } });
-    const line = await waitForLine(() => pre.stdout, /GET \/json\?x=1/);
+    const line = await waitFor(() => pre.stdout.split('\n').find((l) => /GET \/json\?x=1/.test(l)), 'the access log line');
     expect(line).toMatch(/^127\.0\.0\.1 - - \[\d{2}\/\w{3}\/\d{4}:\d{2}:\d{2}:\d{2} [+-]\d{4}\] "GET \/json\?x=1 HTTP\/1\.1" 200 \d+ "http:\/\/ref\.example\/" "pre-test"$/);
   });
 
@@ -66,13 +66,3 @@ describe('serving', () => {
     await agent.close();
   });
 });
-
-async function waitForLine(text: () => string, pattern: RegExp): Promise<string> {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const line = text().split('\n').find((l) => pattern.test(l));
-    if (line) return line;
-    if (Date.now() > deadline) throw new Error(`no line matching ${pattern} in:\n${text()}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
