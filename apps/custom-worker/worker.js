@@ -25,6 +25,13 @@ import { fetchHandler } from './fetch-handler.js';
  */
 
 export class H2cWorker extends Worker {
+  /**
+   * What this class honours (see docs/writing-a-worker.md, "Capabilities"); pre refuses the other
+   * settings (TLS, PROXY protocol, forwarded headers, header/request timeouts, keepalive 0, threads).
+   * @type {Partial<import('@pre/core').WorkerCapabilities>}
+   */
+  static capabilities = { ...Worker.capabilities, keepalive: true, workerConnections: true, backlog: true };
+
   /** @type {Http2Server[]} */
   #servers = [];
   /** @type {Set<ServerHttp2Session>} */

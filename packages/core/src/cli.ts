@@ -7,13 +7,15 @@ import { ExitCode, PreError, type PreErrorCode } from './errors.js';
 import { formatHelp } from './settings/help.js';
 import { formatSettings, resolveSettings } from './settings/load.js';
 import { VERSION } from './version.js';
-import { resolveWorkerClass } from './worker/resolve.js';
+import { appRefusals, settingRefusals } from './worker/capabilities.js';
+import { refuseUnsupportedBy, resolveWorkerClass } from './worker/resolve.js';
 
 const EXIT_BY_CODE: Partial<Record<PreErrorCode, number>> = {
   PRE_ERR_USAGE: ExitCode.USAGE,
   PRE_ERR_APP_LOAD: ExitCode.APP_LOAD_ERROR,
   PRE_ERR_APP_SHAPE: ExitCode.APP_LOAD_ERROR,
   PRE_ERR_WORKER_CLASS: ExitCode.WORKER_BOOT_ERROR,
+  PRE_ERR_UNSUPPORTED_SETTING: ExitCode.WORKER_BOOT_ERROR,
 };
 
 /** `pre [OPTIONS] APP`. */
@@ -38,7 +40,9 @@ async function runCli(argv: readonly string[]): Promise<number> {
     if (settings.chdir) process.chdir(settings.chdir);
     const workerClass = await resolveWorkerClass(settings.worker_class, process.cwd());
     if (settings.check_config) {
-      await loadApp(settings.app, process.cwd(), settings.app_shape);
+      const app = await loadApp(settings.app, process.cwd(), settings.app_shape);
+      const { capabilities } = workerClass;
+      await refuseUnsupportedBy(workerClass, [...settingRefusals(capabilities, settings), ...appRefusals(capabilities, app)], process.cwd());
       return print(`Config OK: app ${settings.app}, worker class ${settings.worker_class}`);
     }
     const arbiter = new Arbiter({
@@ -46,7 +50,7 @@ async function runCli(argv: readonly string[]): Promise<number> {
       settings,
       configFile,
       procName: settings.proc_name ?? appDisplayName(settings.app),
-      bindsOwnListeners: workerClass.WorkerClass.bindsOwnListeners === true,
+      workerClass,
       daemonized: settings.daemon,
     });
     await arbiter.start();

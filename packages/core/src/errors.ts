@@ -7,6 +7,8 @@ export type PreErrorCode =
   | 'PRE_ERR_APP_LOAD'
   | 'PRE_ERR_APP_SHAPE'
   | 'PRE_ERR_WORKER_CLASS'
+  /** The worker class cannot honour a setting, or serve the app (see WorkerCapabilities); exit status 3. */
+  | 'PRE_ERR_UNSUPPORTED_SETTING'
   | 'PRE_ERR_BIND'
   | 'PRE_ERR_PIDFILE';
 

@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import type { Server } from 'node:http';
-import { HttpDrain, WebSocketSessions, Worker, createNodeServer } from '@pre/core';
+import { HttpDrain, WebSocketSessions, Worker, createNodeServer, type WorkerCapabilities } from '@pre/core';
 import { NodeWebSockets } from './websocket.js';
 
 /**
@@ -8,6 +8,13 @@ import { NodeWebSockets } from './websocket.js';
  * on the event loop, keep-alive for `keepalive` seconds, at most `worker_connections` connections.
  */
 export default class AsyncWorker extends Worker {
+  /** Everything createNodeServer does, and WebSockets; one thread per process. */
+  static override readonly capabilities: WorkerCapabilities = {
+    tls: true, proxyProtocol: true, forwardedHeaders: true, headersTimeout: true, requestTimeout: true,
+    keepalive: true, keepaliveOff: true, workerConnections: true, backlog: true, unixSockets: true, inheritedSockets: true,
+    threads: false, nodeApps: true, fetchApps: true, websockets: true,
+  };
+
   readonly #drain = new HttpDrain();
   readonly #servers: Server[] = [];
   readonly #websockets = this.app.websocket ? new NodeWebSockets(new WebSocketSessions(this.app.websocket, this.log)) : null;

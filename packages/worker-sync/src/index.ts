@@ -1,6 +1,6 @@
 import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
-import { HttpDrain, Worker, createNodeServer, type WorkerOptions } from '@pre/core';
+import { HttpDrain, Worker, createNodeServer, type WorkerCapabilities, type WorkerOptions } from '@pre/core';
 import { Acceptor } from './acceptor.js';
 import { RequestTimeout } from './request-timeout.js';
 import { moveCopyToStdin } from './stdin-slot.js';
@@ -15,6 +15,16 @@ const USE_STDIN = process.env.PRE_SYNC_ACCEPT !== 'copies';
  * one is idle.
  */
 export default class SyncWorker extends Worker {
+  /**
+   * createNodeServer's HTTP features, one connection at a time: a keepalive above 0 and a
+   * worker_connections limit mean nothing here (every response closes its connection), so pre refuses them.
+   */
+  static override readonly capabilities: WorkerCapabilities = {
+    tls: true, proxyProtocol: true, forwardedHeaders: true, headersTimeout: true, requestTimeout: true,
+    keepalive: false, keepaliveOff: true, workerConnections: false, backlog: true, unixSockets: true, inheritedSockets: true,
+    threads: false, nodeApps: true, fetchApps: true, websockets: false,
+  };
+
   readonly #drain = new HttpDrain();
   readonly #server: Server;
   readonly #timeout: RequestTimeout;

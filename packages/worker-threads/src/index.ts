@@ -1,4 +1,4 @@
-import { Worker } from '@pre/core';
+import { Worker, type WorkerCapabilities } from '@pre/core';
 import { writeHungResponse } from './hung-response.js';
 import { fromWireEntry, type ListenerCopy, type ThreadMessage } from './protocol.js';
 import { AcceptBalance } from './accept-balance.js';
@@ -22,6 +22,13 @@ const COUNT_MS = 50;
  * max_requests, access log, request hooks) from the threads' batched reports.
  */
 export default class ThreadsWorker extends Worker {
+  /** Each thread is a createNodeServer (worker_connections is split between threads); no WebSockets. */
+  static override readonly capabilities: WorkerCapabilities = {
+    tls: true, proxyProtocol: true, forwardedHeaders: true, headersTimeout: true, requestTimeout: true,
+    keepalive: true, keepaliveOff: true, workerConnections: true, backlog: true, unixSockets: true, inheritedSockets: true,
+    threads: true, nodeApps: true, fetchApps: true, websockets: false,
+  };
+
   readonly #slots: (ThreadSlot | null)[] = [];
   readonly #balance = AcceptBalance.buffer(this.settings.threads);
   /** Set when the listeners cannot be copied (fd:// binds): every thread listens on the inherited fds. */

@@ -1,4 +1,4 @@
-import { Worker, type ListenerInfo } from '@pre/core';
+import { Worker, type ListenerInfo, type WorkerCapabilities } from '@pre/core';
 import { installLightResponse } from './light-response.js';
 import { loadUws } from './native.js';
 import { maxHeaderBytes } from './request-head.js';
@@ -14,6 +14,24 @@ import { plainSettings } from './thread-protocol.js';
  */
 export default class UwsWorker extends Worker {
   static override readonly bindsOwnListeners = true;
+  /** What uws honours today; pre refuses the rest at start-up. Flip a flag when the feature lands. */
+  static override readonly capabilities: WorkerCapabilities = {
+    tls: false,
+    proxyProtocol: false,
+    forwardedHeaders: false,
+    headersTimeout: false,
+    requestTimeout: false,
+    keepalive: false, // uWS's own idle timeout (10 s) applies
+    keepaliveOff: true,
+    workerConnections: false,
+    backlog: false,
+    unixSockets: false,
+    inheritedSockets: false,
+    threads: true,
+    nodeApps: false,
+    fetchApps: true,
+    websockets: true,
+  };
 
   #server: UwsServer | null = null;
   readonly #threads: ThreadLink[] = [];

@@ -1,4 +1,4 @@
-import { ExitCode, errorMessage } from '../errors.js';
+import { ExitCode, PreError, errorMessage } from '../errors.js';
 import { runHook, type ArbiterInfo } from '../hooks.js';
 import { checkTlsSettings } from '../http/tls.js';
 import { ListenerSet } from '../listeners/listener-set.js';
@@ -13,7 +13,8 @@ import { resolveWorkerIdentity } from '../identity.js';
 import type { WorkerIdentity, WorkerMessage } from '../worker/protocol.js';
 import type { ListenerInfo } from '../listeners/address.js';
 import type { ArbiterControl, ArbiterStats, WorkerStatus } from './control-api.js';
-import { resolveWorkerClass } from '../worker/resolve.js';
+import { settingRefusals } from '../worker/capabilities.js';
+import { refuseUnsupportedBy, resolveWorkerClass, type ResolvedWorkerClass } from '../worker/resolve.js';
 import { Pidfile } from './pidfile.js';
 import { WorkerProcess } from './worker-process.js';
 import { ArbiterMetrics } from '../metrics/arbiter-metrics.js';
@@ -29,7 +30,8 @@ export interface ArbiterOptions {
   readonly settings: Settings;
   readonly configFile: string | null;
   readonly procName: string;
-  readonly bindsOwnListeners: boolean;
+  /** The resolved `worker_class`: whether it binds its own sockets, and what it can honour. */
+  readonly workerClass: ResolvedWorkerClass;
   /** Running detached (`daemon`): WINCH then stops the workers, as in Gunicorn. */
   readonly daemonized: boolean;
 }
@@ -45,6 +47,7 @@ export class Arbiter implements ArbiterInfo, ArbiterControl {
   #configFile: string | null;
   readonly #sources: SettingsSources;
   #procName: string;
+  #workerClass: ResolvedWorkerClass;
   readonly #listeners: ListenerSet;
   readonly #workers = new Map<number, WorkerProcess>();
   #numWorkers: number;
@@ -77,10 +80,11 @@ export class Arbiter implements ArbiterInfo, ArbiterControl {
     this.#settings = options.settings;
     this.#configFile = options.configFile;
     this.#procName = options.procName;
+    this.#workerClass = options.workerClass;
     this.#numWorkers = options.settings.workers;
     const inherited = inheritedFixedBinds(takeInheritedListeners(process.env));
     this.#fixedBinds = takeSystemdSockets(process.env, process.pid) ?? inherited.binds;
-    this.#listeners = new ListenerSet(options.bindsOwnListeners, inherited.listeners);
+    this.#listeners = new ListenerSet(options.workerClass.WorkerClass.bindsOwnListeners === true, inherited.listeners);
     this.#daemonized = options.daemonized;
     this.log = new ErrorLog({ path: options.settings.errorlog, level: options.settings.loglevel });
     // Installed first: without handlers TTIN/TTOU would stop the process and HUP would kill it.
@@ -98,6 +102,8 @@ export class Arbiter implements ArbiterInfo, ArbiterControl {
   // --- start and the main loop ---------------------------------------------------------------
 
   async start(): Promise<void> {
+    // Before anything is bound or forked: a setting the class cannot honour stops pre here (exit 3).
+    await this.#refuseUnsupported(this.#workerClass, this.#settings);
     this.log.info(`Starting pre ${VERSION}`);
     process.title = `pre: master [${this.#procName}]`;
     await runHook(this.#settings, 'on_starting', this.log, this);
@@ -211,17 +217,21 @@ export class Arbiter implements ArbiterInfo, ArbiterControl {
     let settings: Settings;
     let configFile: string | null;
     let identity: WorkerIdentity | null;
+    let workerClass: ResolvedWorkerClass;
     try {
       ({ settings, configFile } = await resolveSettings({ ...this.#sources, freshConfig: true }));
-      if (settings.worker_class !== this.#settings.worker_class) await resolveWorkerClass(settings.worker_class, process.cwd());
+      workerClass = await resolveWorkerClass(settings.worker_class, process.cwd());
+      this.#refuseListenerSwitch(workerClass);
+      await this.#refuseUnsupported(workerClass, settings);
       identity = resolveWorkerIdentity(settings.user, settings.group, settings.initgroups);
       await this.#listeners.update(this.#fixedBinds ?? settings.bind, this.log);
     } catch (err) {
-      this.log.error(`Reload failed, keeping the current configuration: ${errorMessage(err)}`);
+      this.log.error(`Reload failed, keeping the current configuration and workers: ${errorMessage(err)}`);
       return;
     }
     this.#settings = settings;
     this.#configFile = configFile;
+    this.#workerClass = workerClass;
     this.#identity = identity;
     this.#reloads++;
     this.log.level = settings.loglevel;
@@ -231,6 +241,27 @@ export class Arbiter implements ArbiterInfo, ArbiterControl {
     await this.#setNumWorkers(settings.workers);
     this.#generation++;
     await this.manageWorkers();
+  }
+
+  /** Throws PRE_ERR_UNSUPPORTED_SETTING when `workerClass` cannot honour `settings` (binds included). */
+  async #refuseUnsupported(workerClass: ResolvedWorkerClass, settings: Settings): Promise<void> {
+    const refusals = settingRefusals(workerClass.capabilities, settings, this.#fixedBinds ?? settings.bind);
+    await refuseUnsupportedBy(workerClass, refusals, process.cwd());
+  }
+
+  /**
+   * A reload cannot switch between a class that binds its own sockets (SO_REUSEPORT) and one that serves
+   * on the arbiter's: Node 20 cannot set SO_REUSEPORT on the arbiter's sockets, so the new generation
+   * could not listen on the port while the old one holds it, in either direction.
+   */
+  #refuseListenerSwitch(next: ResolvedWorkerClass): void {
+    const bindsOwn = next.WorkerClass.bindsOwnListeners === true;
+    if (bindsOwn === this.#listeners.bindsOwn) return;
+    const current = this.#workerClass.name;
+    const [own, inheriting] = bindsOwn ? [next.name, current] : [current, next.name];
+    throw new PreError('PRE_ERR_UNSUPPORTED_SETTING', `worker_class cannot change from '${current}' to '${next.name}' on a reload: ` +
+      `'${own}' binds its own sockets with SO_REUSEPORT and '${inheriting}' serves on the arbiter's, and the two cannot listen on the same port at once. ` +
+      'Stop pre and start it with the new worker_class to switch.');
   }
 
   async handleTtin(): Promise<void> {

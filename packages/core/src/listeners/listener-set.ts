@@ -20,6 +20,11 @@ export class ListenerSet {
     this.#inherited = new Map(inherited.map((l) => [l.bind, l.fd]));
   }
 
+  /** True when the worker class binds its own sockets: the set then only describes addresses. */
+  get bindsOwn(): boolean {
+    return this.#bindsOwn;
+  }
+
   /** Binds `binds`, keeping sockets already bound to the same text (HUP) and closing the rest. */
   async update(binds: readonly string[], log: Logger): Promise<void> {
     const addresses = binds.map(parseBindAddress);

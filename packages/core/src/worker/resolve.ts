@@ -2,7 +2,8 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { resolveModuleFile } from '../app/resolve-module.js';
 import { PreError, errorMessage } from '../errors.js';
-import type { WorkerClass } from './worker.js';
+import { capabilitiesOf, refuseUnsupported, type Refusal, type WorkerCapabilities } from './capabilities.js';
+import { WORKER_BRAND, Worker, type WorkerClass } from './worker.js';
 
 /** The built-in worker classes and the package each lives in. */
 export const BUILTIN_WORKER_CLASSES: Readonly<Record<string, string>> = {
@@ -16,6 +17,10 @@ export interface ResolvedWorkerClass {
   readonly name: string;
   readonly file: string;
   readonly WorkerClass: WorkerClass;
+  /** One of async, sync, threads, uws. */
+  readonly builtin: boolean;
+  /** What the class declares, over the defaults. */
+  readonly capabilities: WorkerCapabilities;
 }
 
 /**
@@ -43,11 +48,47 @@ export async function resolveWorkerClass(name: string, cwd: string): Promise<Res
     throw new PreError('PRE_ERR_WORKER_CLASS', `worker class '${name}': cannot import ${file}: ${errorMessage(err)}`, { cause: err });
   }
   const candidate = exportName ? mod[exportName] : mod.default ?? mod.Worker;
+  const which = exportName ? `export '${exportName}'` : 'default export';
+  if (typeof candidate === 'function' && !extendsWorker(candidate)) {
+    // Without this check every worker would die with a TypeError and the arbiter would respawn it.
+    const className = candidate.name || 'the class';
+    throw new PreError('PRE_ERR_WORKER_CLASS', `worker class '${name}': the ${which} of ${file} (${className}) does not extend Worker from @pre/core. Declare it as \`class ${candidate.name || 'MyWorker'} extends Worker\` with \`import { Worker } from '@pre/core'\` (see docs/writing-a-worker.md).`);
+  }
   if (!isWorkerClass(candidate)) {
-    const which = exportName ? `export '${exportName}'` : 'default export';
     throw new PreError('PRE_ERR_WORKER_CLASS', `worker class '${name}': the ${which} of ${file} is not a worker class (a class extending Worker from @pre/core, with run() and stop()).`);
   }
-  return { name, file, WorkerClass: candidate };
+  return { name, file, WorkerClass: candidate, builtin: builtin !== undefined, capabilities: capabilitiesOf(candidate) };
+}
+
+/** The capabilities of each built-in class that is installed (to name the alternatives in a refusal). */
+export async function builtinCapabilities(cwd: string): Promise<Record<string, WorkerCapabilities>> {
+  const result: Record<string, WorkerCapabilities> = {};
+  for (const name of Object.keys(BUILTIN_WORKER_CLASSES)) {
+    try {
+      result[name] = (await resolveWorkerClass(name, cwd)).capabilities;
+    } catch {
+      // not installed: not an alternative
+    }
+  }
+  return result;
+}
+
+/** Throws PRE_ERR_UNSUPPORTED_SETTING with every refusal and the built-in classes that would do; returns when there is none. */
+export async function refuseUnsupportedBy(resolved: ResolvedWorkerClass, refusals: readonly Refusal[], cwd: string): Promise<void> {
+  if (refusals.length === 0) return;
+  refuseUnsupported(refusals, { workerClass: resolved.name, builtin: resolved.builtin, alternatives: await builtinCapabilities(cwd) });
+}
+
+/**
+ * True for a subclass of `Worker`, also of another copy of @pre/core: some class up the chain carries
+ * the registered brand. (Not the class name: bundlers rename classes.)
+ */
+function extendsWorker(value: Function): boolean {
+  if (value.prototype instanceof Worker) return true;
+  for (let parent: unknown = Object.getPrototypeOf(value); typeof parent === 'function'; parent = Object.getPrototypeOf(parent)) {
+    if (Object.hasOwn(parent, WORKER_BRAND)) return true;
+  }
+  return false;
 }
 
 function isWorkerClass(value: unknown): value is WorkerClass {

@@ -8,7 +8,8 @@ import { importConfigFile } from '../settings/config-file.js';
 import { SETTING_LIST, type Settings } from '../settings/registry.js';
 import { Heartbeat, heartbeatInterval } from './heartbeat.js';
 import type { WorkerInitMessage, WorkerMessage } from './protocol.js';
-import { resolveWorkerClass } from './resolve.js';
+import { appRefusals } from './capabilities.js';
+import { refuseUnsupportedBy, resolveWorkerClass, type ResolvedWorkerClass } from './resolve.js';
 import type { ListenerCopy, Worker } from './worker.js';
 import type { ListenerCopyMessage } from './protocol.js';
 import type { MetricsRequestMessage } from './protocol.js';
@@ -70,10 +71,10 @@ export class WorkerRuntime {
     }
     await runHook(this.#settings, 'post_fork', this.#log, this.#info);
 
-    let WorkerClass;
+    let resolved: ResolvedWorkerClass;
     try {
-      ({ WorkerClass } = await resolveWorkerClass(this.#settings.worker_class, process.cwd()));
-      this.#bindsOwnListeners = WorkerClass.bindsOwnListeners === true;
+      resolved = await resolveWorkerClass(this.#settings.worker_class, process.cwd());
+      this.#bindsOwnListeners = resolved.WorkerClass.bindsOwnListeners === true;
     } catch (err) {
       return this.#failBoot('boot_error', ExitCode.WORKER_BOOT_ERROR, errorMessage(err));
     }
@@ -82,6 +83,12 @@ export class WorkerRuntime {
       app = await loadApp(this.#settings.app ?? '', process.cwd(), this.#settings.app_shape);
     } catch (err) {
       return this.#failBoot('app_error', ExitCode.APP_LOAD_ERROR, errorMessage(err));
+    }
+    try {
+      // The arbiter checked the settings; the app's shape is known only here (the arbiter does not load the app).
+      await refuseUnsupportedBy(resolved, appRefusals(resolved.capabilities, app), process.cwd());
+    } catch (err) {
+      return this.#failBoot('boot_error', ExitCode.WORKER_BOOT_ERROR, errorMessage(err));
     }
     try {
       await runLifecycleHook(app, 'onWorkerStart', this.#info, this.#settings.timeout * 1000, 'timeout');
@@ -94,7 +101,7 @@ export class WorkerRuntime {
     this.#metrics = await WorkerMetrics.create(this.#settings, this.#log);
     if (this.#metrics) this.#serveMetrics(this.#metrics);
     try {
-      this.#worker = new WorkerClass({
+      this.#worker = new resolved.WorkerClass({
         settings: this.#settings,
         app,
         listeners: this.#init.listeners,

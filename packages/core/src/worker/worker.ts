@@ -5,6 +5,13 @@ import type { AccessLog, AccessLogEntry } from '../logging/access-log.js';
 import type { Logger } from '../logging/error-log.js';
 import type { RequestMetrics } from '../metrics/worker-metrics.js';
 import type { Settings } from '../settings/registry.js';
+import { DEFAULT_CAPABILITIES, type WorkerCapabilities } from './capabilities.js';
+
+/**
+ * Marks pre's `Worker` base class. A registered symbol, so that a class extending another installed
+ * copy of @pre/core (a third-party package with its own dependency) is still recognised.
+ */
+export const WORKER_BRAND: unique symbol = Symbol.for('pre.worker') as never;
 
 /** Everything the runtime hands a worker class. */
 export interface WorkerOptions {
@@ -39,6 +46,8 @@ export interface WorkerClass {
   new (options: WorkerOptions): Worker;
   /** True when the class binds its own listeners (e.g. with SO_REUSEPORT) instead of inheriting the arbiter's. */
   readonly bindsOwnListeners?: boolean;
+  /** What the class honours; undeclared names take `Worker.capabilities` (see WorkerCapabilities). */
+  readonly capabilities?: Partial<WorkerCapabilities>;
 }
 
 /**
@@ -48,7 +57,14 @@ export interface WorkerClass {
  * through `requestStarted`/`requestFinished` so hooks, the access log and `max_requests` work alike everywhere.
  */
 export abstract class Worker {
+  static readonly [WORKER_BRAND] = true;
   static readonly bindsOwnListeners: boolean = false;
+  /**
+   * What this class honours. The default is plain HTTP on the arbiter's sockets, both app shapes;
+   * pre refuses any setting that needs more. Declare what you support, e.g.
+   * `static capabilities = { ...Worker.capabilities, tls: true, keepalive: true }`.
+   */
+  static readonly capabilities: Partial<WorkerCapabilities> = DEFAULT_CAPABILITIES;
 
   readonly settings: Settings;
   readonly app: LoadedApp;
