@@ -183,6 +183,8 @@ export interface RefusalContext {
   readonly workerClass: string;
   /** True for async, sync, threads and uws: no "declare it" hint then. */
   readonly builtin: boolean;
+  /** The class binds its own sockets (SO_REUSEPORT): said when it refuses a unix or inherited socket. */
+  readonly bindsOwnListeners?: boolean;
   /** The built-in classes' capabilities, to name the ones that would do. */
   readonly alternatives: Readonly<Record<string, WorkerCapabilities>>;
 }
@@ -195,7 +197,7 @@ export function formatRefusals(refusals: readonly Refusal[], context: RefusalCon
       .filter(([other, caps]) => other !== name && caps[refusal.capability])
       .map(([other]) => other);
     const use = others.length > 0 ? `use --worker-class ${joinOr(others)}` : 'no built-in worker class does';
-    return `worker class '${name}' ${describeRefusal(refusal, name)}: ${use}, or ${wayOut(refusal)}`;
+    return `worker class '${name}' ${describeRefusal(refusal, context)}: ${use}, or ${wayOut(refusal)}`;
   });
   if (!context.builtin) {
     const example = [...new Set(refusals.map((r) => `${r.capability}: true`))].join(', ');
@@ -209,7 +211,8 @@ export function refuseUnsupported(refusals: readonly Refusal[], context: Refusal
   if (refusals.length > 0) throw new PreError('PRE_ERR_UNSUPPORTED_SETTING', formatRefusals(refusals, context));
 }
 
-function describeRefusal(refusal: Refusal, name: string): string {
+function describeRefusal(refusal: Refusal, context: RefusalContext): string {
+  const name = context.workerClass;
   const label = CAPABILITY_LABELS[refusal.capability];
   switch (refusal.capability) {
     case 'nodeApps':
@@ -220,7 +223,9 @@ function describeRefusal(refusal: Refusal, name: string): string {
       return `cannot serve the websocket handlers ${refusal.value} exports (${label})`;
     case 'unixSockets':
     case 'inheritedSockets':
-      return `cannot serve bind ${refusal.value} (${label})`;
+      return context.bindsOwnListeners
+        ? `cannot serve bind ${refusal.value} (${label}; it binds its own sockets with SO_REUSEPORT, which needs a TCP HOST:PORT)`
+        : `cannot serve bind ${refusal.value} (${label})`;
     default:
       return `cannot honour ${refusal.setting} = ${refusal.value} (${label})`;
   }

@@ -76,7 +76,12 @@ export async function builtinCapabilities(cwd: string): Promise<Record<string, W
 /** Throws PRE_ERR_UNSUPPORTED_SETTING with every refusal and the built-in classes that would do; returns when there is none. */
 export async function refuseUnsupportedBy(resolved: ResolvedWorkerClass, refusals: readonly Refusal[], cwd: string): Promise<void> {
   if (refusals.length === 0) return;
-  refuseUnsupported(refusals, { workerClass: resolved.name, builtin: resolved.builtin, alternatives: await builtinCapabilities(cwd) });
+  refuseUnsupported(refusals, {
+    workerClass: resolved.name,
+    builtin: resolved.builtin,
+    bindsOwnListeners: resolved.WorkerClass.bindsOwnListeners === true,
+    alternatives: await builtinCapabilities(cwd),
+  });
 }
 
 /**
