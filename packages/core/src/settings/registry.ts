@@ -49,7 +49,7 @@ export const SETTINGS = {
     name: 'check_config', section: 'Config File', cli: ['--check-config'], kind: 'bool',
     validate: v.bool, default: false,
     short: 'Check the configuration and the app, then exit.',
-    desc: 'Validates every setting, resolves the worker class and imports the app. Exits 0 when all is well, or prints the error and exits non-zero (4 when the app cannot be loaded).',
+    desc: 'Validates every setting, resolves the worker class, imports the app, and checks that the worker class can honour every setting and serve the app (its shape and `websocket` export). Exits 0 when all is well, or prints the error and exits non-zero (4 when the app cannot be loaded, 3 when the worker class refuses a setting or the app).',
     cliOnly: true,
   }),
 
@@ -226,7 +226,7 @@ export const SETTINGS = {
     name: 'threads', section: 'Worker Processes', cli: ['--threads'], meta: 'INT', kind: 'int',
     validate: v.int(1), default: 1,
     short: 'Threads per worker, for worker classes that run threads.',
-    desc: 'Used by worker classes that run the app on several threads of one process (`threads`, `uws`); other classes ignore it.',
+    desc: 'Used by worker classes that run the app on several threads of one process (`threads`, `uws`); other classes refuse a value above 1 at start-up (see the worker classes\' capabilities in docs/writing-a-worker.md).',
   }),
   worker_connections: setting({
     name: 'worker_connections', section: 'Worker Processes', cli: ['--worker-connections'], meta: 'INT', kind: 'int',
