@@ -172,6 +172,21 @@ describe('HUP', () => {
       /Reload failed, keeping the current configuration and workers: worker_class cannot change from 'uws' to 'async' on a reload/);
   });
 
+  it('to a class that refuses the app (checked in the new workers): the old generation keeps serving', async () => {
+    const fetchOnly = `${path.join(FIXTURES, 'plain-worker.js')}:FetchOnlyWorker`;
+    const config = configFile({ worker_class: 'async' });
+    const pre = startPre([path.join(FIXTURES, 'node-pid.js'), '-c', config.file, '-b', '127.0.0.1:0', '--log-level', 'debug']);
+    const url = await pre.ready(1);
+    const [first] = pre.bootedWorkers();
+    config.write({ worker_class: fetchOnly });
+    pre.signal('SIGHUP');
+    await pre.waitForLog(new RegExp(`Reload failed, the previous workers keep serving:\\nworker class '${fetchOnly.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}' cannot serve`), 20_000);
+    const res = await request(`${url}/pid`);
+    expect(res.statusCode).toBe(200);
+    expect(Number(await res.body.text())).toBe(first);
+    expect(pre.bootedWorkers()).toEqual([first]);
+  });
+
   it('after a refused reload, a good one goes through', async () => {
     const config = configFile({ worker_class: 'async', worker_connections: 50 });
     const pre = startPre([FETCH_APP, '-c', config.file, '-b', '127.0.0.1:0', '--log-level', 'debug']);
