@@ -8,7 +8,8 @@ export type PreErrorCode =
   | 'PRE_ERR_APP_SHAPE'
   | 'PRE_ERR_WORKER_CLASS'
   | 'PRE_ERR_BIND'
-  | 'PRE_ERR_PIDFILE';
+  | 'PRE_ERR_PIDFILE'
+  | 'PRE_ERR_LOG_FILE';
 
 export class PreError extends Error {
   readonly code: PreErrorCode;
