@@ -11,12 +11,13 @@ export { createRequestListener, type RequestListenerOptions } from './http/reque
 export { HttpDrain, DRAIN_IDLE_MS } from './http/drain.js';
 export { nodeAccessLogEntry } from './http/access-entry.js';
 export type { AccessLog, AccessLogEntry } from './logging/access-log.js';
+export { accessLogHeaders, type AccessLogHeaders } from './logging/access-format.js';
 export type { Logger } from './logging/error-log.js';
 export type { LogLevel } from './logging/levels.js';
 export type {
   Hooks, HookName, ArbiterInfo, WorkerInfo, WorkerProcessInfo, RequestInfo, ResponseInfo,
 } from './hooks.js';
-export { PreError, ExitCode, type PreErrorCode } from './errors.js';
+export { PreError, ExitCode, ERROR_CODES, isPreError, type PreErrorCode } from './errors.js';
 export { VERSION } from './version.js';
 export {
   defineWebSocket, CloseCode, type ServerWebSocket, type WebSocketHandlers, type WebSocketLimits, type WebSocketMessage,

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   AccessLog,
+  accessLogHeaders,
   compileAccessLogFormat,
   DEFAULT_ACCESS_LOG_FORMAT,
   type AccessLogEntry,
@@ -179,6 +180,22 @@ describe('compileAccessLogFormat formats', () => {
     };
     compileAccessLogFormat('%({X-A}i)s %(a)s %(f)s %(u)s')(e);
     expect(asked).toEqual(['x-a', 'user-agent', 'referer', 'authorization']);
+  });
+});
+
+describe('accessLogHeaders', () => {
+  it('names the headers a format reads, lower-case, from the same parse as the compiler', () => {
+    expect(accessLogHeaders(DEFAULT_ACCESS_LOG_FORMAT)).toEqual({ request: ['authorization', 'referer', 'user-agent'], response: [] });
+    expect(accessLogHeaders('%(u)s %({X-Request-Id}i)s %({Content-Type}o)s %({HOME}e)s %%(a)s')).toEqual({
+      request: ['authorization', 'x-request-id'], response: ['content-type'],
+    });
+    expect(accessLogHeaders('%(h)s %(s)s')).toEqual({ request: [], response: [] });
+  });
+
+  it('rejects what the compiler rejects, with the same code', () => {
+    expect(() => accessLogHeaders('%(nope)s')).toThrow(expect.objectContaining({ code: 'PRE_ERR_BAD_SETTING' }));
+    expect(() => compileAccessLogFormat('%(nope)s')).toThrow(expect.objectContaining({ code: 'PRE_ERR_BAD_SETTING' }));
+    expect(() => accessLogHeaders('%(h')).toThrow(/malformed access log atom/);
   });
 });
 

@@ -1,4 +1,4 @@
-import { Worker, type WorkerCapabilities } from '@pre/core';
+import { PreError, Worker, type WorkerCapabilities } from '@pre/core';
 import { writeHungResponse } from './hung-response.js';
 import { fromWireEntry, type ListenerCopy, type ThreadMessage } from './protocol.js';
 import { AcceptBalance } from './accept-balance.js';
@@ -57,7 +57,7 @@ export default class ThreadsWorker extends Worker {
     if (failed) {
       await Promise.all(this.#slots.map((slot) => slot?.thread.terminate()));
       const reason: unknown = failed.reason;
-      throw new Error(`a worker thread failed to start: ${reason instanceof Error ? reason.message : String(reason)}`);
+      throw new PreError('PRE_ERR_WORKER_BOOT', `a worker thread failed to start: ${reason instanceof Error ? reason.message : String(reason)}`);
     }
     if (this.#timeoutMs > 0) this.#watchdog = setInterval(() => this.#checkThreads(), this.#tickMs);
     this.#counter = setInterval(() => this.#collectCounts(), COUNT_MS);

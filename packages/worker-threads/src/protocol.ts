@@ -46,16 +46,6 @@ export type MainMessage =
   | { readonly type: 'stop'; readonly graceful: boolean }
   | { readonly type: 'pre_request_done'; readonly id: number };
 
-/** Request and response headers a Gunicorn access log format reads, lower-case. */
-export function headersInFormat(format: string): { request: string[]; response: string[] } {
-  const request = new Set(['authorization', 'referer', 'user-agent']);
-  const response = new Set<string>();
-  for (const match of format.matchAll(/%\(\{([^{}]+)\}([io])\)s/g)) {
-    (match[2] === 'i' ? request : response).add(match[1]!.toLowerCase());
-  }
-  return { request: [...request], response: [...response] };
-}
-
 export function toWireEntry(entry: AccessLogEntry, headers: { request: readonly string[]; response: readonly string[] }): WireAccessEntry {
   const { requestHeader, responseHeader, ...rest } = entry;
   const requestHeaders: Record<string, string | undefined> = {};

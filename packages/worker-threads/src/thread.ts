@@ -10,11 +10,11 @@ import { ServerResponse, type IncomingMessage, type Server } from 'node:http';
 import type { Socket } from 'node:net';
 import { parentPort, workerData } from 'node:worker_threads';
 import {
-  HttpDrain, Worker, createNodeServer, loadApp, runLifecycleHook,
+  HttpDrain, Worker, accessLogHeaders, createNodeServer, loadApp, runLifecycleHook,
   type AccessLog, type AccessLogEntry, type LoadedApp, type LogLevel, type RequestInfo, type ResponseInfo, type Settings,
 } from '@pre/core';
 import { AcceptBalance } from './accept-balance.js';
-import { headersInFormat, toWireEntry, type FinishedRecord, type MainMessage, type ThreadData, type ThreadMessage } from './protocol.js';
+import { toWireEntry, type FinishedRecord, type MainMessage, type ThreadData, type ThreadMessage } from './protocol.js';
 import { SharedThreadState } from './shared-state.js';
 import { ThreadLogger } from './thread-logger.js';
 
@@ -29,7 +29,7 @@ const MAX_BATCH = 256;
 class ThreadWorker extends Worker {
   readonly #drain = new HttpDrain();
   readonly #state = new SharedThreadState(data.state);
-  readonly #headers = headersInFormat(String(data.settings.access_log_format ?? ''));
+  readonly #headers = accessLogHeaders(String(data.settings.access_log_format ?? ''));
   readonly #pendingHooks = new Map<number, () => void>();
   readonly #balance = this.settings.threads > 1 ? new AcceptBalance(data.balance, data.index) : null;
   #hookId = 0;

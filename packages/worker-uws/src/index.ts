@@ -1,4 +1,4 @@
-import { Worker, type ListenerInfo, type WorkerCapabilities } from '@pre/core';
+import { PreError, Worker, type ListenerInfo, type WorkerCapabilities } from '@pre/core';
 import { installLightResponse } from './light-response.js';
 import { loadUws } from './native.js';
 import { maxHeaderBytes } from './request-head.js';
@@ -40,7 +40,8 @@ export default class UwsWorker extends Worker {
     checkListeners(this.listeners);
     const app = this.app;
     if (app.shape !== 'fetch') {
-      throw new Error(
+      throw new PreError(
+        'PRE_ERR_APP_SHAPE',
         `the uws worker class serves fetch-style apps ({ fetch(request) }, Hono, ...), and ${app.spec} is a Node request listener (req, res). ` +
           'Run it with --worker-class async, or export a fetch handler.',
       );
@@ -80,10 +81,10 @@ export default class UwsWorker extends Worker {
 function checkListeners(listeners: readonly ListenerInfo[]): void {
   for (const listener of listeners) {
     if (listener.kind !== 'tcp') {
-      throw new Error(`uws cannot serve '${listener.address}': it binds its own sockets with SO_REUSEPORT, which needs a TCP HOST:PORT. Use a TCP bind, or --worker-class async for unix sockets and fd:// binds.`);
+      throw new PreError('PRE_ERR_BIND', `uws cannot serve '${listener.address}': it binds its own sockets with SO_REUSEPORT, which needs a TCP HOST:PORT. Use a TCP bind, or --worker-class async for unix sockets and fd:// binds.`);
     }
     if (listener.port === 0) {
-      throw new Error(`uws cannot bind '${listener.address}': with port 0 every worker would get a different port. Give a fixed port.`);
+      throw new PreError('PRE_ERR_BIND', `uws cannot bind '${listener.address}': with port 0 every worker would get a different port. Give a fixed port.`);
     }
   }
 }

@@ -8,6 +8,7 @@
  */
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { PreError } from '@pre/core';
 import type * as UwsModule from '@trufflesuite/uws-js-unofficial';
 
 export type Uws = typeof UwsModule;
@@ -36,7 +37,8 @@ export function loadUws(maxHeaderBytes: number): Uws {
     process.env.UWS_HTTP_MAX_HEADERS_SIZE ??= String(maxHeaderBytes);
     uws = require(path.join(packageDir, 'binaries', binary)) as Uws;
   } catch (err) {
-    throw new Error(
+    throw new PreError(
+      'PRE_ERR_WORKER_CLASS',
       `The uws worker class needs the native uWebSockets.js binary ${binary} (${PACKAGE}), which cannot be loaded ` +
         `on Node ${process.versions.node} (${process.platform}-${process.arch}, ABI ${process.versions.modules}): ` +
         `${err instanceof Error ? err.message.split('\n')[0] : String(err)}. pre does not fall back to the slow JS shim: ` +
@@ -45,7 +47,7 @@ export function loadUws(maxHeaderBytes: number): Uws {
   }
   // Only the native build has H3App: a guard against a package that swapped in its shim anyway.
   if (typeof (uws as { H3App?: unknown }).H3App !== 'function') {
-    throw new Error(`${PACKAGE} did not load its native binary (${binary}); pre refuses its JS fallback. Use --worker-class async.`);
+    throw new PreError('PRE_ERR_WORKER_CLASS', `${PACKAGE} did not load its native binary (${binary}); pre refuses its JS fallback. Use --worker-class async.`);
   }
   loaded = uws;
   return uws;

@@ -1,4 +1,4 @@
-import { WebSocketSessions, type FetchHandler, type ListenerInfo, type Logger, type Settings, type WebSocketHandlers } from '@pre/core';
+import { PreError, WebSocketSessions, type FetchHandler, type ListenerInfo, type Logger, type Settings, type WebSocketHandlers } from '@pre/core';
 import { UwsDrain } from './drain.js';
 import { createHttpHandler } from './http-handler.js';
 import type { TemplatedApp, Uws, us_listen_socket } from './native.js';
@@ -47,7 +47,7 @@ export class UwsServer {
       this.#app.listen(listener.host!, listener.port!, (s) => void (socket = s));
       if (socket === false) {
         this.#closeListeners();
-        throw new Error(`uws cannot listen on ${listener.address}: the address is not local, or the port is held by a socket without SO_REUSEPORT (another program, or a worker class other than uws).`);
+        throw new PreError('PRE_ERR_BIND', `uws cannot listen on ${listener.address}: the address is not local, or the port is held by a socket without SO_REUSEPORT (another program, or a worker class other than uws).`);
       }
       this.#listenSockets.push(socket);
     }

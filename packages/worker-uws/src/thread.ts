@@ -4,7 +4,7 @@
  * the worker's main thread, which owns hooks, the access log and max_requests.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { loadApp, type Logger, type RequestInfo } from '@pre/core';
+import { PreError, loadApp, type Logger, type RequestInfo } from '@pre/core';
 import { installLightResponse } from './light-response.js';
 import { loadUws } from './native.js';
 import { maxHeaderBytes } from './request-head.js';
@@ -58,7 +58,7 @@ async function main(): Promise<void> {
     const uws = loadUws(maxHeaderBytes(data.settings));
     installLightResponse();
     const app = await loadApp(data.appSpec, data.cwd, data.appShape);
-    if (app.shape !== 'fetch') throw new Error('the app is not a fetch handler');
+    if (app.shape !== 'fetch') throw new PreError('PRE_ERR_APP_SHAPE', 'the app is not a fetch handler');
     server = new UwsServer({ uws, fetch: app.fetch, websocket: app.websocket, settings: data.settings, listeners: data.listeners, log, sink });
     server.listen();
   } catch (err) {

@@ -2,7 +2,8 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startPre, stopAll, waitFor } from '../helpers/pre.js';
+import { clientLoop } from '../helpers/client.js';
+import { isAlive, startPre, stopAll, waitFor } from '../helpers/pre.js';
 
 afterEach(stopAll);
 
@@ -47,5 +48,44 @@ describe('reload on code change', () => {
     await pre.waitForLog(/Reloading: conf\/a\.json changed/);
     writeFileSync(path.join(dir, 'conf/new.json'), '{}');
     await pre.waitForLog(/Reloading: conf\/new\.json changed/);
+  });
+});
+
+describe('HUP with code that no longer imports', () => {
+  it('keeps both old workers serving, spawns nothing more, says so once; the next HUP after a fix reloads', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'pre-hup-broken-'));
+    const app = path.join(dir, 'app.js');
+    writeFileSync(app, 'export default (req, res) => res.end(String(process.pid));\n');
+    const pre = startPre([app, '-b', '127.0.0.1:0', '-w', '2', '--log-level', 'debug'], { cwd: dir });
+    const url = await pre.url();
+    const old = await pre.waitForWorkers(2);
+    let finish!: () => void;
+    const loop = clientLoop(url, new Promise<void>((r) => (finish = r)), { concurrency: 4 });
+
+    writeFileSync(app, "throw new Error('broken at import');\n");
+    pre.signal('SIGHUP');
+    await pre.waitForLog(/Reload failed, the previous workers keep serving/, 20_000);
+    const booting = (): number => pre.stderr.match(/Booting worker with pid/g)!.length;
+    const bootingAtFailure = booting();
+    expect(bootingAtFailure).toBe(4); // the 2 old ones and the 2 of the broken generation
+    // For ~3 s: no new worker is spawned (polled, so a spawn fails the test as soon as it shows).
+    const watchUntil = Date.now() + 3000;
+    await waitFor(() => {
+      if (booting() !== bootingAtFailure) throw new Error(`a worker was spawned after the failed reload:\n${pre.stderr}`);
+      return Date.now() >= watchUntil;
+    }, 'three quiet seconds', 10_000);
+    finish();
+    const result = await loop;
+    expect(result.errors).toEqual([]);
+    expect(result.ok).toBeGreaterThan(0);
+    expect([...result.pids].every((pid) => old.includes(pid))).toBe(true);
+    expect(old.every(isAlive)).toBe(true);
+    expect(pre.stderr.match(/Reload failed/g)).toHaveLength(1);
+    expect(pre.stderr).toContain('broken at import');
+
+    writeFileSync(app, "export default (req, res) => res.end('fixed ' + process.pid);\n");
+    pre.signal('SIGHUP');
+    await waitFor(async () => (await body(url)).startsWith('fixed '), 'the fixed code to be served', 20_000);
+    await waitFor(() => old.every((pid) => !isAlive(pid)), 'the old workers to be retired');
   });
 });

@@ -1,10 +1,11 @@
 import { mkdtempSync, readFileSync, renameSync, existsSync } from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import { clientLoop } from '../helpers/client.js';
-import { HELLO, isAlive, startPre, stopAll, waitFor } from '../helpers/pre.js';
+import { HELLO, freePort, isAlive, startPre, stopAll, waitFor } from '../helpers/pre.js';
 
 afterEach(stopAll);
 
@@ -129,5 +130,28 @@ describe('signals and supervision', () => {
     expect(readFileSync(`/proc/${worker}/cmdline`, 'utf8')).toContain('pre: worker [titled]');
     await pre.stop();
     expect(existsSync(pidfile)).toBe(false);
+  });
+
+  it('stops within graceful_timeout when the log readers have gone away (EPIPE), and the port is free after', async () => {
+    const port = await freePort();
+    const pre = startPre([HELLO, '-b', `127.0.0.1:${port}`, '-w', '2', '--log-level', 'debug', '--access-logfile', '-', '--graceful-timeout', '3']);
+    const url = await pre.ready(2);
+    // The readers of stdout (access log) and stderr (error log) exit, as `pre … 2>&1 | head` would.
+    pre.child.stdout!.destroy();
+    pre.child.stderr!.destroy();
+    for (let i = 0; i < 10; i++) expect((await request(url)).statusCode).toBe(200);
+    pre.signal('SIGTTIN'); // the arbiter logs the signal and the new worker: both writes fail with EPIPE
+    const children = (): number[] => readFileSync(`/proc/${pre.pid}/task/${pre.pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+    await waitFor(() => children().length === 3, 'a third worker');
+    const workers = children();
+    const started = Date.now();
+    pre.signal('SIGTERM');
+    const outcome = await Promise.race([pre.exited, new Promise<'hung'>((r) => setTimeout(() => r('hung'), 10_000))]);
+    expect(outcome).not.toBe('hung');
+    expect(Date.now() - started).toBeLessThan(3000 + 1500);
+    expect(workers.filter(isAlive)).toEqual([]);
+    const server = net.createServer();
+    await new Promise<void>((resolve, reject) => server.once('error', reject).listen(port, '127.0.0.1', resolve));
+    await new Promise((resolve) => server.close(resolve));
   });
 });

@@ -116,7 +116,7 @@ export async function runLifecycleHook(app: LoadedApp, name: keyof AppLifecycle,
     .then(
       () => 'done' as const,
       (err: unknown) => {
-        throw new Error(`The app's ${name}() failed in worker ${info.pid}: ${err instanceof Error && err.stack ? err.stack : errorMessage(err)}`, { cause: err });
+        throw new PreError('PRE_ERR_APP_HOOK', `The app's ${name}() failed in worker ${info.pid}: ${err instanceof Error && err.stack ? err.stack : errorMessage(err)}`, { cause: err });
       },
     );
   const timedOut = new Promise<'timeout'>((resolve) => {
@@ -124,7 +124,7 @@ export async function runLifecycleHook(app: LoadedApp, name: keyof AppLifecycle,
   });
   const outcome = await Promise.race([finished, timedOut]).finally(() => clearTimeout(timer));
   if (outcome === 'timeout') {
-    throw new Error(`The app's ${name}() did not finish within ${Math.round(timeoutMs) / 1000} s (${setting}) in worker ${info.pid}.`);
+    throw new PreError('PRE_ERR_APP_HOOK', `The app's ${name}() did not finish within ${Math.round(timeoutMs) / 1000} s (${setting}) in worker ${info.pid}.`);
   }
 }
 

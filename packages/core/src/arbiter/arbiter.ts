@@ -17,13 +17,13 @@ import { settingRefusals } from '../worker/capabilities.js';
 import { refuseUnsupportedBy, resolveWorkerClass, type ResolvedWorkerClass } from '../worker/resolve.js';
 import { Pidfile } from './pidfile.js';
 import { WorkerProcess } from './worker-process.js';
+import { WorkerPool, type PoolWorker } from './worker-pool.js';
 import { ArbiterMetrics } from '../metrics/arbiter-metrics.js';
 import { ControlServer } from '../control/server.js';
 
 const SIGNALS = ['SIGHUP', 'SIGTERM', 'SIGINT', 'SIGQUIT', 'SIGTTIN', 'SIGTTOU', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'] as const;
 type ArbiterSignal = (typeof SIGNALS)[number];
 const MAX_QUEUED_SIGNALS = 5;
-const MAX_BOOT_FAILURES = 5;
 
 export interface ArbiterOptions {
   readonly sources: SettingsSources;
@@ -38,7 +38,9 @@ export interface ArbiterOptions {
 
 /**
  * The master process: binds the sockets, spawns the workers and keeps their number, replaces the
- * silent and the dead, and turns signals into actions. Signal handlers only queue; `run` acts.
+ * silent and the dead, and turns signals into actions. Signal handlers only queue, and worker events
+ * (boots, exits) only update the pool's table and wake the loop; `run` acts. The table and the rules of
+ * supervision are in WorkerPool (worker-pool.ts); the arbiter keeps the loop, the signals and the hooks.
  */
 export class Arbiter implements ArbiterInfo, ArbiterControl {
   readonly pid = process.pid;
@@ -49,14 +51,12 @@ export class Arbiter implements ArbiterInfo, ArbiterControl {
   #procName: string;
   #workerClass: ResolvedWorkerClass;
   readonly #listeners: ListenerSet;
-  readonly #workers = new Map<number, WorkerProcess>();
+  readonly #pool: WorkerPool;
+  /** The processes behind the pool's workers, by age (for IPC: listener copies, metrics). */
+  readonly #processes = new Map<number, WorkerProcess>();
   #numWorkers: number;
-  #generation = 0;
-  #age = 0;
   readonly #signals: ArbiterSignal[] = [];
   #wake: (() => void) | null = null;
-  #bootFailures = 0;
-  #nextSpawnAt = 0;
   #stopping = false;
   #exitCode: number | null = null;
   #pidfile: Pidfile | null = null;
@@ -87,6 +87,12 @@ export class Arbiter implements ArbiterInfo, ArbiterControl {
     this.#listeners = new ListenerSet(options.workerClass.WorkerClass.bindsOwnListeners === true, inherited.listeners);
     this.#daemonized = options.daemonized;
     this.log = new ErrorLog({ path: options.settings.errorlog, level: options.settings.loglevel });
+    this.#pool = new WorkerPool({
+      spawn: (worker) => this.spawnWorker(worker),
+      log: this.log,
+      limits: () => this.#settings,
+      wake: () => this.#wakeup(),
+    });
     // Installed first: without handlers TTIN/TTOU would stop the process and HUP would kill it.
     for (const signal of SIGNALS) process.on(signal, () => this.#queueSignal(signal));
   }
@@ -132,10 +138,8 @@ export class Arbiter implements ArbiterInfo, ArbiterControl {
       stats: () => this.stats(),
       workerStatuses: () => this.workerStatuses(),
       sendToWorker: (pid, message) => {
-        const worker = [...this.#workers.values()].find((w) => w.pid === pid);
-        if (!worker?.alive || !worker.child.connected) return false;
-        worker.child.send(message);
-        return true;
+        const worker = this.#pool.byPid(pid);
+        return worker !== undefined && (this.#processes.get(worker.age)?.send(message) ?? false);
       },
     }, this.log);
     if (this.#settings.control_socket) {
@@ -155,6 +159,8 @@ export class Arbiter implements ArbiterInfo, ArbiterControl {
     await this.manageWorkers();
     while (this.#exitCode === null) {
       if (this.#signals.length === 0) await this.#sleep(this.#tickMs());
+      this.reapWorkers();
+      if (this.#exitCode !== null) break;
       const signal = this.#signals.shift();
       if (signal) {
         await this.#handleSignal(signal);
@@ -239,7 +245,7 @@ export class Arbiter implements ArbiterInfo, ArbiterControl {
     process.title = `pre: master [${this.#procName}]`;
     await runHook(settings, 'on_reload', this.log, this);
     await this.#setNumWorkers(settings.workers);
-    this.#generation++;
+    this.#pool.newGeneration();
     await this.manageWorkers();
   }
 
@@ -280,7 +286,7 @@ export class Arbiter implements ArbiterInfo, ArbiterControl {
   handleUsr1(): void {
     this.log.info('Handling signal: usr1');
     this.log.reopen();
-    for (const worker of this.#workers.values()) worker.kill('SIGUSR1');
+    for (const worker of this.#pool.workers) worker.kill('SIGUSR1');
   }
 
   /** USR2: start a new master on the same sockets; this one keeps serving until WINCH/TERM. */
@@ -328,14 +334,14 @@ export class Arbiter implements ArbiterInfo, ArbiterControl {
   // --- control (pre ctl) ---------------------------------------------------------------------
 
   workerStatuses(): WorkerStatus[] {
-    return [...this.#workers.values()].map((w) => ({
+    return this.#pool.workers.map((w) => ({
       pid: w.pid, age: w.age, generation: w.generation, booted: w.booted, retiring: w.retiringSince !== null,
-      startedAt: w.spawnedAt, lastHeartbeat: w.alive ? w.lastHeartbeat() : 0, requests: w.requests,
+      startedAt: w.spawnedAt, lastHeartbeat: w.alive ? w.handle!.lastHeartbeat() : 0, requests: w.requests,
     }));
   }
 
   stats(): ArbiterStats {
-    const workers = [...this.#workers.values()];
+    const workers = this.#pool.workers;
     return {
       pid: this.pid, procName: this.#procName, version: VERSION, startedAt: this.#startedAt,
       workerClass: this.#settings.worker_class, numWorkers: this.#numWorkers, liveWorkers: workers.length,
@@ -358,7 +364,7 @@ export class Arbiter implements ArbiterInfo, ArbiterControl {
   }
 
   killWorker(pid: number, signal: NodeJS.Signals = 'SIGTERM'): boolean {
-    const worker = [...this.#workers.values()].find((w) => w.pid === pid);
+    const worker = this.#pool.byPid(pid);
     worker?.kill(signal);
     return worker !== undefined;
   }
@@ -375,37 +381,21 @@ export class Arbiter implements ArbiterInfo, ArbiterControl {
     this.#queueSignal(graceful ? 'SIGTERM' : 'SIGQUIT');
   }
 
-  // --- supervision ---------------------------------------------------------------------------
+  // --- supervision (the decisions are WorkerPool's) -----------------------------------------
 
   /** Keeps `numWorkers` workers of the current generation; retires extras and, once it is up, the old generation. */
   async manageWorkers(): Promise<void> {
-    if (this.#stopping) return;
-    const active = [...this.#workers.values()].filter((w) => w.retiringSince === null && !w.awaitingReplacement);
-    const current = active.filter((w) => w.generation === this.#generation);
-    const missing = this.#numWorkers - current.length;
-    if (missing > 0 && Date.now() >= this.#nextSpawnAt) {
-      for (let i = 0; i < missing; i++) await this.spawnWorker();
-    } else if (missing < 0) {
-      for (const worker of current.sort((a, b) => a.age - b.age).slice(0, -missing)) this.retireWorker(worker);
-    }
-    const outdated = active.filter((w) => w.generation !== this.#generation);
-    const replaced = current.filter((w) => w.booted).length >= this.#numWorkers;
-    if (outdated.length > 0 && replaced) {
-      for (const worker of outdated) this.retireWorker(worker);
-    }
-    if (replaced) {
-      for (const worker of this.#workers.values()) if (worker.awaitingReplacement && worker.retiringSince === null) this.retireWorker(worker);
-    }
+    if (!this.#stopping) await this.#pool.manage(this.#numWorkers);
   }
 
-  async spawnWorker(): Promise<void> {
-    const age = ++this.#age;
+  /** The pool's spawner: runs `pre_fork` and forks a worker process for `worker`. */
+  async spawnWorker(worker: PoolWorker): Promise<WorkerProcess> {
+    const { age } = worker;
     await runHook(this.#settings, 'pre_fork', this.log, this, { pid: 0, age });
     const settings = this.#settings;
     const identity = this.#identity;
-    const worker = new WorkerProcess({
+    const child = new WorkerProcess({
       age,
-      generation: this.#generation,
       tmpDir: settings.worker_tmp_dir,
       owner: identity,
       listenerFds: this.#listeners.fds,
@@ -420,25 +410,21 @@ export class Arbiter implements ArbiterInfo, ArbiterControl {
         procName: this.#procName,
         identity,
       }),
-      onMessage: (w, message) => this.#onWorkerMessage(w, message),
-      onExit: (w) => this.reapWorker(w),
+      onMessage: (message) => this.#onWorkerMessage(worker, child, message),
+      onExit: (code, signal) => this.#pool.exited(worker, code, signal),
     });
-    this.#workers.set(age, worker);
-    this.log.info(`Booting worker with pid: ${worker.pid}`);
+    this.#processes.set(age, child);
+    this.log.info(`Booting worker with pid: ${child.pid}`);
+    return child;
   }
 
-  #onWorkerMessage(worker: WorkerProcess, message: WorkerMessage): void {
+  /** Records what a worker says; supervision decisions wait for the loop. */
+  #onWorkerMessage(worker: PoolWorker, child: WorkerProcess, message: WorkerMessage): void {
     switch (message.type) {
       case 'booted':
-        worker.booted = true;
-        this.#bootFailures = 0;
-        this.#nextSpawnAt = 0;
         this.log.debug(`Worker booted (pid: ${worker.pid})`);
-        break;
-      case 'retiring':
-        if (message.handover) worker.awaitingReplacement = true;
-        else worker.retiringSince ??= Date.now();
-        break;
+        return this.#pool.booted(worker);
+      case 'retiring': return this.#pool.retiring(worker, message.handover === true);
       case 'stats':
         worker.requests = message.requests;
         return;
@@ -446,55 +432,32 @@ export class Arbiter implements ArbiterInfo, ArbiterControl {
         this.#metrics?.onWorkerMessage(worker.pid, message);
         return;
       case 'app_error':
-      case 'boot_error':
-        worker.failure = message.message;
-        break;
-      case 'listener_copy_request':
-        this.#sendListenerCopy(worker, message.id, message.index);
-        return;
+      case 'boot_error': return this.#pool.failed(worker, message.message);
+      case 'listener_copy_request': return this.#sendListenerCopy(child, message.id, message.index);
     }
-    this.#wakeup();
   }
 
   /** Sends a worker a new fd for listener `index` (worker classes that open and close their listeners use it). */
-  #sendListenerCopy(worker: WorkerProcess, id: number, index: number): void {
+  #sendListenerCopy(child: WorkerProcess, id: number, index: number): void {
     const handle = this.#listeners.handle(index);
-    if (!worker.alive || !worker.child.connected) return;
-    if (!handle) {
-      worker.child.send({ type: 'listener_copy', id, error: `listener ${index} does not exist` });
-      return;
-    }
-    worker.child.send({ type: 'listener_copy', id }, handle as never);
-  }
-
-  /** Asks a worker to stop gracefully; it no longer counts toward `numWorkers`. */
-  retireWorker(worker: WorkerProcess): void {
-    worker.retiringSince ??= Date.now();
-    worker.kill('SIGTERM');
+    if (!handle) child.send({ type: 'listener_copy', id, error: `listener ${index} does not exist` });
+    else child.send({ type: 'listener_copy', id }, handle);
   }
 
   /** Heartbeat timeouts (SIGABRT, then SIGKILL) and retiring workers past `graceful_timeout`. */
   murderWorkers(): void {
-    const now = Date.now();
-    const { timeout, graceful_timeout: graceful } = this.#settings;
-    for (const worker of this.#workers.values()) {
-      if (!worker.alive) continue;
-      if (worker.retiringSince !== null && now - worker.retiringSince > graceful * 1000 + 500) {
-        this.log.warning(`Worker (pid:${worker.pid}) did not stop within graceful_timeout (${graceful}s); killing it`);
-        worker.kill('SIGKILL');
-      } else if (worker.abortedAt !== null) {
-        if (now - worker.abortedAt >= 1000) worker.kill('SIGKILL');
-      } else if (timeout > 0 && now - worker.lastHeartbeat() > timeout * 1000) {
-        this.log.critical(`WORKER TIMEOUT (pid:${worker.pid})`);
-        worker.abortedAt = now;
-        worker.kill('SIGABRT');
-      }
-    }
+    this.#pool.murder();
   }
 
-  /** Called when a worker process exited. */
-  reapWorker(worker: WorkerProcess): void {
-    this.#workers.delete(worker.age);
+  /** Takes the exited workers out of the table; halts when the pool says no worker can boot. */
+  reapWorkers(): void {
+    const halt = this.#pool.reap(this.#stopping, (worker) => this.reapWorker(worker));
+    if (halt) this.halt(halt.code, halt.reason);
+  }
+
+  /** One exited worker: log how it ended, run `child_exit`. */
+  reapWorker(worker: PoolWorker): void {
+    this.#processes.delete(worker.age);
     this.#metrics?.workerExited(worker.pid);
     if (!this.#stopping) this.#workerExits++;
     const { pid, exitCode: code, signal } = worker;
@@ -506,28 +469,6 @@ export class Arbiter implements ArbiterInfo, ArbiterControl {
       this.log.error(`Worker (pid:${pid}) exited with code ${code}`);
     }
     void runHook(this.#settings, 'child_exit', this.log, this, worker);
-    if (!this.#stopping && !worker.booted) this.#onBootFailure(worker);
-    this.#wakeup();
-  }
-
-  /** A worker died before it booted: roll back a reload, back off, or halt when no worker can boot. */
-  #onBootFailure(worker: WorkerProcess): void {
-    const appError = worker.exitCode === ExitCode.APP_LOAD_ERROR;
-    const reason = worker.failure ?? `exit code ${worker.exitCode ?? worker.signal}`;
-    const serving = [...this.#workers.values()].filter((w) => w.booted && w.retiringSince === null);
-    if (serving.length === 0) {
-      if (appError) return this.halt(ExitCode.APP_LOAD_ERROR, `App failed to load:\n${reason}`);
-      if (worker.exitCode === ExitCode.WORKER_BOOT_ERROR || this.#bootFailures + 1 >= MAX_BOOT_FAILURES) {
-        return this.halt(ExitCode.WORKER_BOOT_ERROR, `Worker failed to boot:\n${reason}`);
-      }
-    } else if (worker.generation === this.#generation && serving.some((w) => w.generation !== this.#generation)) {
-      this.log.error(`Reload failed, the previous workers keep serving:\n${reason}`);
-      for (const w of serving) w.generation = this.#generation;
-    } else {
-      this.log.error(`Worker failed to boot:\n${reason}`);
-    }
-    this.#bootFailures++;
-    this.#nextSpawnAt = Date.now() + Math.min(100 * 2 ** this.#bootFailures, 10_000);
   }
 
   // --- stopping ------------------------------------------------------------------------------
@@ -536,18 +477,20 @@ export class Arbiter implements ArbiterInfo, ArbiterControl {
   async stop(graceful: boolean, exitCode: number = ExitCode.OK): Promise<void> {
     this.#stopping = true;
     this.#exitCode ??= exitCode;
-    for (const worker of this.#workers.values()) worker.kill(graceful ? 'SIGTERM' : 'SIGQUIT');
+    for (const worker of this.#pool.workers) worker.kill(graceful ? 'SIGTERM' : 'SIGQUIT');
     const deadline = Date.now() + this.#settings.graceful_timeout * 1000;
-    while (this.#workers.size > 0 && Date.now() < deadline) {
+    while (this.#pool.size > 0 && Date.now() < deadline) {
       await this.#sleep(100);
+      this.reapWorkers();
       const quick = this.#signals.findIndex((s) => s === 'SIGINT' || s === 'SIGQUIT');
       if (graceful && quick >= 0) {
         graceful = false;
-        for (const worker of this.#workers.values()) worker.kill('SIGQUIT');
+        for (const worker of this.#pool.workers) worker.kill('SIGQUIT');
       }
     }
-    for (const worker of this.#workers.values()) worker.kill('SIGKILL');
-    await Promise.all([...this.#workers.values()].map((w) => w.exited));
+    for (const worker of this.#pool.workers) worker.kill('SIGKILL');
+    await Promise.all(this.#pool.workers.map((w) => w.handle!.exited));
+    this.reapWorkers();
   }
 
   /** Stops everything and exits with `code`, logging why. */
@@ -555,13 +498,13 @@ export class Arbiter implements ArbiterInfo, ArbiterControl {
     this.log.error(reason);
     this.#stopping = true;
     this.#exitCode = code;
-    for (const worker of this.#workers.values()) worker.kill('SIGTERM');
+    for (const worker of this.#pool.workers) worker.kill('SIGTERM');
     this.#wakeup();
   }
 
   async #shutdown(code: number): Promise<number> {
     await this.#reloader?.close();
-    if (this.#workers.size > 0) await this.stop(true, code);
+    if (this.#pool.size > 0) await this.stop(true, code);
     await this.#metrics?.close();
     await this.#controlServer?.close(); // Removes the socket file (unless a new master took it over).
     // A new master serving on our unix sockets needs their files.

@@ -3,14 +3,13 @@ import { accessSync, closeSync, constants, fchownSync, fstatSync, futimesSync, o
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { WorkerProcessInfo } from '../hooks.js';
+import type { WorkerHandle } from './worker-pool.js';
 import { HEARTBEAT_FD, type WorkerInitMessage, type WorkerMessage } from '../worker/protocol.js';
 
 const ENTRY = fileURLToPath(new URL('../worker/entry.js', import.meta.url));
 
 export interface SpawnOptions {
   readonly age: number;
-  readonly generation: number;
   readonly tmpDir: string | null;
   /** The worker's identity after it drops privileges: it must still be able to touch its heartbeat file. */
   readonly owner: { uid: number; gid: number } | null;
@@ -18,48 +17,27 @@ export interface SpawnOptions {
   readonly listenerFds: readonly number[];
   readonly env: NodeJS.ProcessEnv;
   readonly init: (heartbeatFd: number) => WorkerInitMessage;
-  readonly onMessage: (worker: WorkerProcess, message: WorkerMessage) => void;
-  readonly onExit: (worker: WorkerProcess) => void;
+  readonly onMessage: (message: WorkerMessage) => void;
+  readonly onExit: (exitCode: number | null, signal: NodeJS.Signals | null) => void;
 }
 
-/** The arbiter's view of one worker process. */
-export class WorkerProcess implements WorkerProcessInfo {
-  readonly age: number;
-  /** Workers of an older generation are replaced once the current one has booted (HUP). */
-  generation: number;
+/** One worker process (`worker/entry.js`) and its heartbeat file; the supervision state is in WorkerPool. */
+export class WorkerProcess implements WorkerHandle {
   readonly child: ChildProcess;
-  readonly spawnedAt = Date.now();
-  booted = false;
-  /** Set when the worker was told to stop (or said it is leaving); it no longer counts toward `workers`. */
-  retiringSince: number | null = null;
-  /** Asked to be replaced (max_requests) but serves until its replacement does; then it is retired. */
-  awaitingReplacement = false;
-  /** Set when the heartbeat timed out and SIGABRT was sent. */
-  abortedAt: number | null = null;
-  exitCode: number | null = null;
-  signal: NodeJS.Signals | null = null;
-  /** Requests served, as last reported by the worker. */
-  requests = 0;
-  /** The last error message the worker reported before exiting. */
-  failure: string | null = null;
   readonly #heartbeatFd: number;
   readonly exited: Promise<void>;
 
   constructor(options: SpawnOptions) {
-    this.age = options.age;
-    this.generation = options.generation;
     this.#heartbeatFd = createHeartbeatFile(options.tmpDir ?? defaultTmpDir(), options.age);
     if (options.owner) fchownSync(this.#heartbeatFd, options.owner.uid, options.owner.gid);
     const stdio: (number | 'inherit' | 'ipc')[] = ['inherit', 'inherit', 'inherit', 'ipc', this.#heartbeatFd, ...options.listenerFds];
     this.child = spawn(process.execPath, [...process.execArgv, ENTRY], { stdio, env: options.env });
-    this.child.on('message', (message: WorkerMessage) => options.onMessage(this, message));
+    this.child.on('message', (message: WorkerMessage) => options.onMessage(message));
     this.child.on('error', () => {}); // a failed kill on an exited pid; 'exit' still reports
     this.exited = new Promise((resolve) => {
       this.child.once('exit', (code, signal) => {
-        this.exitCode = code;
-        this.signal = signal;
         closeSync(this.#heartbeatFd);
-        options.onExit(this);
+        options.onExit(code, signal);
         resolve();
       });
     });
@@ -81,6 +59,14 @@ export class WorkerProcess implements WorkerProcessInfo {
 
   kill(signal: NodeJS.Signals): void {
     if (this.alive) this.child.kill(signal);
+  }
+
+  /** Sends an IPC message (with a handle, for listener copies); false when the worker is gone. */
+  send(message: unknown, handle?: unknown): boolean {
+    if (!this.alive || !this.child.connected) return false;
+    if (handle === undefined) this.child.send(message as never);
+    else this.child.send(message as never, handle as never);
+    return true;
   }
 }
 

@@ -1,12 +1,17 @@
 import { connect, type Socket } from 'node:net';
+import { PreError } from '../errors.js';
 import type { ControlResponse } from './protocol.js';
 
 /** A reply normally takes milliseconds; the arbiter's loop may be busy for a moment during a reload. */
 const REPLY_TIMEOUT_MS = 10_000;
 
 /** The client could not talk to the control socket (not a command error: those come back as replies). */
-export class ControlConnectionError extends Error {
-  override name = 'ControlConnectionError';
+/** The control socket cannot be reached (PRE_ERR_CTL_CONNECT). */
+export class ControlConnectionError extends PreError {
+  constructor(message: string) {
+    super('PRE_ERR_CTL_CONNECT', message);
+    this.name = 'ControlConnectionError';
+  }
 }
 
 interface Pending {

@@ -7,22 +7,17 @@
  *
  * A line that is not JSON is read as a plain command (`show workers`), so `socat` works by hand.
  */
+import { PreError, type PreErrorCode } from '../errors.js';
 
-/** Stable codes of error replies: match on these, not on messages. */
-export type ControlErrorCode =
-  | 'PRE_ERR_CTL_BAD_REQUEST'
-  | 'PRE_ERR_CTL_UNKNOWN_COMMAND'
-  | 'PRE_ERR_CTL_BAD_ARGUMENT'
-  | 'PRE_ERR_CTL_NO_SUCH_WORKER'
-  | 'PRE_ERR_CTL_INTERNAL';
+/** Stable codes of error replies (declared with the others in errors.ts): match on these, not on messages. */
+export type ControlErrorCode = Extract<PreErrorCode, `PRE_ERR_CTL_${string}`>;
 
-export class ControlError extends Error {
-  readonly code: ControlErrorCode;
+export class ControlError extends PreError {
+  declare readonly code: ControlErrorCode;
 
   constructor(code: ControlErrorCode, message: string) {
-    super(message);
+    super(code, message);
     this.name = 'ControlError';
-    this.code = code;
   }
 }
 

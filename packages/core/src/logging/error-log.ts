@@ -1,8 +1,6 @@
-import { openSync, writeSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import sonicBoom from 'sonic-boom';
-import type { SonicBoom } from 'sonic-boom';
+import { writeSync } from 'node:fs';
 import { LOG_LEVELS, type LogLevel } from './levels.js';
+import { LogFile } from './log-file.js';
 
 /** The logger handed to hooks, listeners and workers. */
 export interface Logger {
@@ -23,10 +21,6 @@ export interface ErrorLogOptions {
   path: string | null;
   level: LogLevel;
 }
-
-// sonic-boom is CommonJS: under NodeNext the default import is `module.exports`, which carries the class
-// as its `SonicBoom` property (a named import fails at run time).
-const SonicBoomClass = sonicBoom.SonicBoom;
 
 const LEVEL_RANK: Readonly<Record<LogLevel, number>> = Object.freeze({
   debug: 0,
@@ -49,9 +43,7 @@ const LEVEL_LABEL: Readonly<Record<LogLevel, string>> = Object.freeze({
  * that the last lines of a dying process are not lost. Several processes may append to the same file.
  */
 export class ErrorLog implements Logger {
-  /** Absolute path of the file, or null for stderr. */
-  readonly #file: string | null;
-  #boom: SonicBoom | null;
+  readonly #out: LogFile;
   #level: LogLevel = 'info';
   #threshold = LEVEL_RANK.info;
   #writeErrorReported = false;
@@ -60,13 +52,9 @@ export class ErrorLog implements Logger {
 
   constructor(options: ErrorLogOptions) {
     this.level = options.level;
-    if (options.path === null || options.path === '-') {
-      this.#file = null;
-      this.#boom = this.#createBoom(2);
-    } else {
-      this.#file = resolve(options.path);
-      this.#boom = this.#createBoom(openLogFile(this.#file, 'error log'));
-    }
+    this.#out = new LogFile({
+      path: options.path, stdFd: 2, what: 'error log', sync: true, onError: (err) => this.#writeFailed(err),
+    });
   }
 
   get level(): LogLevel {
@@ -118,103 +106,38 @@ export class ErrorLog implements Logger {
    * when the file cannot be opened, the log keeps writing to the old file and says so there.
    */
   reopen(): void {
-    const file = this.#file;
-    const old = this.#boom;
-    if (file === null || old === null) return;
-    let fd: number;
     try {
-      fd = openLogFile(file, 'error log');
+      this.#out.reopen();
+      this.#writeErrorReported = false;
     } catch (err) {
       this.error(`${errorText(err)}; still writing to the previous file`);
-      return;
     }
-    flushQuietly(old);
-    this.#boom = this.#createBoom(fd);
-    this.#writeErrorReported = false;
-    endQuietly(old);
   }
 
-  /** Writes out anything buffered (after a failed write) and fsyncs. */
+  /** Writes out anything buffered (after a failed write) and fsyncs; never blocks on a reader that left. */
   flush(): void {
-    const boom = this.#boom;
-    if (boom === null) return;
-    try {
-      boom.flushSync();
-    } catch (err) {
-      this.#writeFailed(err);
-    }
+    this.#out.flush();
   }
 
   /** Flushes and closes the file (never stderr); later messages are dropped. */
   close(): void {
-    const boom = this.#boom;
-    if (boom === null) return;
-    this.flush();
-    this.#boom = null;
-    endQuietly(boom);
+    this.#out.close();
   }
 
   #write(level: LogLevel, message: string): void {
-    const boom = this.#boom;
-    if (boom === null) return;
-    try {
-      boom.write(formatLogLine(level, message));
-    } catch (err) {
-      this.#writeFailed(err);
-    }
-  }
-
-  #createBoom(fd: number): SonicBoom {
-    const boom = new SonicBoomClass({ fd, sync: true });
-    // Without a listener a write error would be thrown out of info() & co.
-    boom.on('error', (err: unknown) => {
-      if (boom === this.#boom) this.#writeFailed(err);
-    });
-    return boom;
+    this.#out.write(formatLogLine(level, message));
   }
 
   /** A log that cannot write says so once on stderr (unless it is stderr), then keeps trying. */
   #writeFailed(err: unknown): void {
     if (this.#writeErrorReported) return;
     this.#writeErrorReported = true;
-    if (this.#file === null) return;
-    reportToStderr(`cannot write to the error log '${this.#file}': ${errorText(err)}`);
+    if (this.#out.file === null) return;
+    reportToStderr(`cannot write to the error log '${this.#out.file}': ${errorText(err)}`);
   }
 }
 
 // --- Shared with access-log.ts -------------------------------------------------------------------
-
-/**
- * Opens `file` for appending (created with mode 0666 & ~umask) and returns its descriptor.
- * Throws a plain Error that names the log and the reason; the original error is the `cause`.
- * @internal
- */
-export function openLogFile(file: string, what: string): number {
-  try {
-    return openSync(file, 'a');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException | null)?.code;
-    let reason: string;
-    switch (code) {
-      case 'ENOENT':
-        reason = `directory '${dirname(file)}' does not exist`;
-        break;
-      case 'ENOTDIR':
-        reason = `a component of '${dirname(file)}' is not a directory`;
-        break;
-      case 'EACCES':
-      case 'EPERM':
-        reason = 'permission denied';
-        break;
-      case 'EISDIR':
-        reason = 'it is a directory';
-        break;
-      default:
-        reason = errorText(err);
-    }
-    throw new Error(`cannot open the ${what} '${file}': ${reason}`, { cause: err });
-  }
-}
 
 /**
  * One error log line, newline included: `[2026-11-27 03:29:06 +0000] [12345] [INFO] message\n`.
@@ -306,22 +229,5 @@ function safeString(value: unknown): string {
     return String(value);
   } catch {
     return Object.prototype.toString.call(value);
-  }
-}
-
-function flushQuietly(boom: SonicBoom): void {
-  try {
-    boom.flushSync();
-  } catch {
-    // The old destination is being dropped anyway.
-  }
-}
-
-/** Ends a destination: pending bytes are written, then the fd is closed (never 1 or 2). */
-function endQuietly(boom: SonicBoom): void {
-  try {
-    boom.end();
-  } catch {
-    // Already destroyed.
   }
 }
