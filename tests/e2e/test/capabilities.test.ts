@@ -180,7 +180,7 @@ describe('HUP', () => {
     const [first] = pre.bootedWorkers();
     config.write({ worker_class: fetchOnly });
     pre.signal('SIGHUP');
-    await pre.waitForLog(new RegExp(`Reload failed, the previous workers keep serving:\\nworker class '${fetchOnly.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}' cannot serve`), 20_000);
+    await pre.waitForLog(new RegExp(`Reload failed, the previous workers keep serving[^\\n]*:\\nworker class '${fetchOnly.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}' cannot serve`), 20_000);
     const res = await request(`${url}/pid`);
     expect(res.statusCode).toBe(200);
     expect(Number(await res.body.text())).toBe(first);
