@@ -6,6 +6,7 @@ import { workerSink } from './request-sink.js';
 import { UwsServer } from './server.js';
 import { ThreadLink } from './thread-link.js';
 import { plainSettings } from './thread-protocol.js';
+import { checkUwsSettings } from './settings-check.js';
 
 /**
  * `--worker-class uws`: fetch-style apps on uWebSockets.js. Each worker binds its own listeners with
@@ -27,10 +28,11 @@ export default class UwsWorker extends Worker {
           'Run it with --worker-class async, or export a fetch handler.',
       );
     }
+    checkUwsSettings(this.settings, this.log);
     const uws = loadUws(maxHeaderBytes(this.settings));
     installLightResponse();
     this.#server = new UwsServer({
-      uws, fetch: app.fetch, websocket: app.websocket, settings: this.settings, listeners: this.listeners, log: this.log, sink: workerSink(this),
+      uws, fetch: app.fetch, websocket: app.websocket, settings: this.settings, listeners: this.listeners, log: this.log, sink: workerSink(this), apps: this.settings.threads,
     });
     this.#server.listen();
     const settings = plainSettings(this.settings);

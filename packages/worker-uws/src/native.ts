@@ -11,7 +11,7 @@ import path from 'node:path';
 import type * as UwsModule from '@trufflesuite/uws-js-unofficial';
 
 export type Uws = typeof UwsModule;
-export type { HttpRequest, HttpResponse, TemplatedApp, WebSocket, WebSocketBehavior, us_listen_socket } from '@trufflesuite/uws-js-unofficial';
+export type { AppOptions, HttpRequest, HttpResponse, TemplatedApp, WebSocket, WebSocketBehavior, us_listen_socket } from '@trufflesuite/uws-js-unofficial';
 
 const PACKAGE = '@trufflesuite/uws-js-unofficial';
 const require = createRequire(import.meta.url);
