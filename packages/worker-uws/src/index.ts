@@ -13,6 +13,16 @@ import { checkUwsSettings } from './settings-check.js';
  * SO_REUSEPORT (uWS cannot adopt the arbiter's fd), and with `--threads N` runs N uWS apps on the
  * same ports, one per thread. Hooks, the access log and max_requests live in the main thread.
  */
+// capabilities: (until `static capabilities` exists in this branch; keep in step with docs/security.md)
+//   works:   tls (SSLApp: certfile, keyfile, ciphers, ca_certs with cert_reqs 1), forwarded_allow_ips,
+//            forwarder_headers, secure_scheme_headers, proxy_protocol (PROXY v2 only) with proxy_allow_ips,
+//            request_timeout (bodies), headers_timeout (uWS's own 10 s), worker_connections (as requests
+//            in flight, 503 beyond), limit_request_* (fields capped at 48), keepalive 0, rawHeaders and
+//            httpVersion in the fetch context, websockets, threads.
+//   refused at start-up: cert_reqs 2, cert_reqs 1 without ca_certs, tls_min_version TLSv1.3, ssl_context,
+//            headers_timeout other than 10; non-TCP binds and port 0 (SO_REUSEPORT); Node request listeners.
+//   not offered: HTTP/1.0, chunked request bodies (411), CONNECT (501), PROXY v1, keepalive other than 0
+//            (uWS closes idle connections after ~10 s), answers to requests uWS's parser drops.
 export default class UwsWorker extends Worker {
   static override readonly bindsOwnListeners = true;
 
