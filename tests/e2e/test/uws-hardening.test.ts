@@ -77,8 +77,8 @@ describe.skipIf(!nativeUwsAvailable)('uws: TLS', () => {
   });
   const tlsArgs = () => ['--certfile', pki.serverCert, '--keyfile', pki.serverKey];
 
-  it('serves HTTPS with SSLApp (https request URLs) and does not serve plain HTTP on that port', async () => {
-    const { url, port } = await startUws(tlsArgs());
+  it('serves HTTPS with SSLApp (https request URLs) with --threads 2, and does not serve plain HTTP on that port', async () => {
+    const { pre, url, port } = await startUws([...tlsArgs(), '--threads', '2']);
     expect(url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
     const agent = new Agent({ connect: { ca: pki.read(pki.caCert) } });
     const res = await request(`${url}/secure?x=1`, { dispatcher: agent });
@@ -89,6 +89,7 @@ describe.skipIf(!nativeUwsAvailable)('uws: TLS', () => {
     const plain = await raw(port, `GET / HTTP/1.1\r\n${H}\r\n`);
     expect(plain.text).not.toMatch(/^HTTP\//);
     await agent.close();
+    expect(pre.stderr).not.toMatch(/uws thread exited|worker failed to start/);
   });
 
   it('with cert_reqs 1 and ca_certs, verifies a client certificate when one is given', async () => {
