@@ -1,9 +1,9 @@
-import type { FetchContext, FetchHandler, Logger, Settings } from '@pre/core';
+import { ForwardedHeaders, IpAllowList, type FetchContext, type FetchHandler, type Logger, type Settings } from '@pre/core';
 import type { HttpRequest, HttpResponse } from './native.js';
-import { readRequestHead, type RequestHead } from './request-head.js';
+import { readRequestHead, type HeadRules, type Rejection, type RequestHead } from './request-head.js';
 import { headerRecord, type RequestSink } from './request-sink.js';
 import type { UwsDrain } from './drain.js';
-import { toWebRequest } from './web-request.js';
+import { toWebRequest, type BodyWatcher } from './web-request.js';
 import { responseHeaderRecord, statusLine, writeWebResponse, type ResponseState, type Written } from './web-response.js';
 
 export interface HttpHandlerOptions {
@@ -12,6 +12,10 @@ export interface HttpHandlerOptions {
   readonly log: Logger;
   readonly sink: RequestSink;
   readonly drain: UwsDrain;
+  /** The app is an SSLApp: request URLs are https. */
+  readonly tls: boolean;
+  /** Requests this uWS app serves at once before answering 503 (its share of worker_connections). */
+  readonly maxInFlight: number;
 }
 
 const textDecoder = new TextDecoder();
@@ -24,11 +28,36 @@ function remoteAddressOf(res: HttpResponse): string | undefined {
   }
 }
 
+/** The source address of the connection's PROXY v2 header, '' when it had none (or LOCAL). */
+function proxiedAddressOf(res: HttpResponse): string {
+  const text = textDecoder.decode(res.getProxiedRemoteAddressAsText());
+  // uWS writes IPv6 uncompressed; the URL parser gives the canonical form, as core's PROXY reader does.
+  return text.includes(':') ? new URL(`http://[${text}]/`).hostname.slice(1, -1) : text;
+}
+
 /** A plain-text answer that closes the connection (refusals and errors). */
 function sendPlain(res: HttpResponse, status: number, text: string): number {
   const body = `${text}\n`;
   res.writeStatus(statusLine(status)).writeHeader('content-type', 'text/plain; charset=utf-8').end(body, true);
   return body.length;
+}
+
+/** The value of a header in a flat list (lower-case name), repeated fields joined with ','. */
+function headerValue(flat: readonly string[], name: string): string | undefined {
+  let value: string | undefined;
+  for (let i = 0; i < flat.length; i += 2) if (flat[i] === name) value = value === undefined ? flat[i + 1]! : `${value},${flat[i + 1]!}`;
+  return value;
+}
+
+/** Removes every field named in `names` from a flat header list. */
+function removeHeaders(flat: string[], names: ReadonlySet<string>): void {
+  let to = 0;
+  for (let i = 0; i < flat.length; i += 2) {
+    if (names.has(flat[i]!)) continue;
+    flat[to++] = flat[i]!;
+    flat[to++] = flat[i + 1]!;
+  }
+  flat.length = to;
 }
 
 /** The fetch handler's second argument; the peer address is read only when asked for. */
@@ -38,7 +67,15 @@ class UwsFetchContext implements FetchContext {
     this.#exchange = exchange;
   }
   get remoteAddress(): string | undefined {
-    return this.#exchange.remoteAddress ?? (this.#exchange.aborted ? undefined : remoteAddressOf(this.#exchange.res));
+    return this.#exchange.peer();
+  }
+  /** As received, names lower-cased by uWS; without proxy headers from an untrusted peer. */
+  get rawHeaders(): readonly string[] {
+    return this.#exchange.head.headers;
+  }
+  /** uWS routes HTTP/1.1 requests only (it never calls the app for another version). */
+  get httpVersion(): string {
+    return '1.1';
   }
 }
 
@@ -46,34 +83,51 @@ class UwsFetchContext implements FetchContext {
  * One request from the route callback to its report: one object instead of a closure per step, so
  * the synchronous path (the app returns a Response at once) allocates little.
  */
-class Exchange implements ResponseState {
+class Exchange implements ResponseState, BodyWatcher {
   aborted = false;
   ended = false;
+  responding = false;
   wake: (() => void) | undefined = undefined;
+  failBody: ((err: Error) => void) | undefined = undefined;
   readonly started = performance.now();
   readonly startTime: number;
-  readonly remoteAddress: string | undefined;
+  /** The client's address once known (null: not resolved yet). */
+  #peer: string | undefined | null = null;
+  #timer: NodeJS.Timeout | undefined = undefined;
 
   constructor(
     readonly res: HttpResponse,
     readonly head: RequestHead,
     readonly handler: Handler,
   ) {
-    const details = handler.wantsDetails;
-    this.startTime = details ? Date.now() : 0;
-    this.remoteAddress = details ? remoteAddressOf(res) : undefined;
+    this.startTime = handler.wantsDetails ? Date.now() : 0;
+  }
+
+  /** The client's address: the socket's peer, or what a PROXY header or a trusted proxy said. */
+  peer(): string | undefined {
+    if (this.#peer === null) this.#peer = this.aborted ? undefined : remoteAddressOf(this.res);
+    return this.#peer;
+  }
+
+  setPeer(address: string | undefined): void {
+    this.#peer = address;
+  }
+
+  get remoteAddress(): string | undefined {
+    return this.handler.wantsDetails ? this.peer() : undefined;
   }
 
   finish(status: number, bytes: number, response?: Response): void {
     if (this.ended) return;
     this.ended = true;
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
     const { sink, drain, wantsDetails } = this.handler;
     drain.end();
     const head = this.head;
     sink.finished({
       method: head.method,
       url: head.url,
-      remoteAddress: this.remoteAddress,
+      remoteAddress: this.#peer ?? undefined,
       status,
       bytes,
       startTime: this.startTime,
@@ -94,11 +148,62 @@ class Exchange implements ResponseState {
     this.finish(500, bytes);
   }
 
+  /**
+   * Answers a refused request with `status` and closes the connection, after the route callback has
+   * returned: answered inside it, uWS would go on to parse and route a request pipelined behind this
+   * one. Deferred, uWS drops the connection instead when one is there (nothing is smuggled).
+   */
+  refuse(status: number, reason: string): void {
+    const res = this.res;
+    this.handler.log.debug(`Rejected request from ${this.peer() ?? 'unknown'} with ${status}: ${reason}`);
+    res.onAborted(() => {
+      this.aborted = true;
+      this.finish(status, 0);
+    });
+    if (this.head.hasBody) res.onData(() => {}); // read and drop the body until the close
+    setImmediate(() => {
+      if (this.aborted) return;
+      this.aborted = true;
+      let bytes = 0;
+      res.cork(() => void (bytes = sendPlain(res, status, reason)));
+      this.finish(status, bytes);
+    });
+  }
+
+  /** request_timeout: the body has not arrived in time. */
+  startBodyTimer(ms: number): void {
+    if (this.failBody !== undefined) this.#timer = setTimeout(() => this.#timeOut(), ms);
+  }
+
+  bodyEnded(): void {
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+
+  #timeOut(): void {
+    this.#timer = undefined;
+    if (this.ended || this.aborted) return;
+    this.handler.log.debug(`Request timeout: the body of ${this.head.method} ${this.head.url} from ${this.peer() ?? 'unknown'} did not arrive in time`);
+    this.failBody?.(new Error('request_timeout: the request body did not arrive in time'));
+    if (this.aborted) return; // the app failed synchronously and answered already
+    this.aborted = true;
+    this.wake?.();
+    if (this.responding) {
+      this.finish(408, 0);
+      this.res.close();
+      return;
+    }
+    let bytes = 0;
+    this.res.cork(() => void (bytes = sendPlain(this.res, 408, 'Request Timeout')));
+    this.finish(408, bytes);
+  }
+
   respond(response: unknown, corked: boolean): void {
     if (this.aborted) return this.finish(499, 0);
     if (!(response instanceof Response)) {
       return this.fail(new TypeError(`The fetch handler returned ${response === null ? 'null' : typeof response}, not a Response`), corked);
     }
+    this.responding = true;
     const closeConnection = this.handler.closeAlways || this.handler.drain.draining;
     let written: Written | Promise<Written>;
     try {
@@ -145,38 +250,85 @@ interface Handler {
   readonly closeAlways: boolean;
   /** The access log or a hook needs the peer address, start time and request headers. */
   readonly wantsDetails: boolean;
+  readonly tls: boolean;
+  readonly forwarded: ForwardedHeaders;
+  /** proxy_allow_ips when proxy_protocol is on, else null. */
+  readonly proxyPeers: IpAllowList | null;
+  readonly maxInFlight: number;
+  readonly requestTimeoutMs: number;
 }
 
 /**
- * The uWS route callback for a fetch-style app, with pre's duties around it: request limits, hooks,
- * a 500 (and a live worker) when the app throws, the access log and request accounting, and
+ * The client's address and scheme from a PROXY v2 header (uWS parses it on every connection; pre
+ * believes it only from proxy_allow_ips) and from a trusted proxy's headers (core's ForwardedHeaders).
+ * Returns the scheme (`secure`), or a rejection.
+ */
+function resolveClient(exchange: Exchange, handler: Handler): boolean | Rejection {
+  const { res, head } = exchange;
+  let secure = handler.tls;
+  if (handler.proxyPeers !== null) {
+    const direct = remoteAddressOf(res);
+    const proxied = proxiedAddressOf(res);
+    if (proxied !== '') {
+      if (!handler.proxyPeers.allows(direct)) return { status: 400, reason: 'PROXY header from a peer not in proxy_allow_ips' };
+      exchange.setPeer(proxied);
+    }
+  }
+  if (!head.forwarded) return secure;
+  const forwarded = handler.forwarded;
+  if (!forwarded.trusts(exchange.peer())) {
+    removeHeaders(head.headers, forwarded.headerNames); // the app cannot be fooled by a client that sets them
+    return secure;
+  }
+  const view = forwarded.read((name) => headerValue(head.headers, name));
+  if ('status' in view) return view;
+  if (view.secure !== null) secure = view.secure;
+  if (view.client !== null) exchange.setPeer(view.client);
+  return secure;
+}
+
+/**
+ * The uWS route callback for a fetch-style app, with pre's duties around it: request limits and
+ * framing checks, PROXY protocol and trusted proxy headers, hooks, a 500 (and a live worker) when the
+ * app throws, the access log and request accounting, request_timeout on bodies, and
  * `Connection: close` while draining or with keepalive 0.
  */
 export function createHttpHandler(options: HttpHandlerOptions): (res: HttpResponse, req: HttpRequest) => void {
   const { settings, log, sink, drain } = options;
+  const forwarded = new ForwardedHeaders(settings);
   const handler: Handler = {
     fetch: options.fetch, log, sink, drain, closeAlways: settings.keepalive === 0, wantsDetails: sink.accessLog || sink.hooks,
+    tls: options.tls, forwarded, proxyPeers: settings.proxy_protocol ? new IpAllowList(settings.proxy_allow_ips) : null,
+    maxInFlight: options.maxInFlight,
+    requestTimeoutMs: settings.request_timeout > 0 ? Math.max(settings.request_timeout, settings.headers_timeout) * 1000 : 0,
   };
+  const rules: HeadRules = { ...settings, forwardedNames: forwarded.headerNames };
 
   return function onRequest(res, req) {
-    const head = readRequestHead(req, settings);
+    const head = readRequestHead(req, rules);
     const exchange = new Exchange(res, head, handler);
     drain.begin();
-    if (head.rejection) {
-      log.debug(`Rejected request from ${remoteAddressOf(res) ?? 'unknown'} with ${head.rejection.status}: ${head.rejection.reason}`);
-      return exchange.finish(head.rejection.status, sendPlain(res, head.rejection.status, head.rejection.reason));
+    if (head.rejection) return exchange.refuse(head.rejection.status, head.rejection.reason);
+    if (drain.inFlight > handler.maxInFlight) return exchange.refuse(503, 'Too many requests in flight (worker_connections)');
+    let secure = handler.tls;
+    if (head.forwarded || handler.proxyPeers !== null) {
+      const client = resolveClient(exchange, handler);
+      if (typeof client !== 'boolean') return exchange.refuse(client.status, client.reason);
+      secure = client;
     }
     let request: Request;
     try {
-      request = toWebRequest(head, res);
+      request = toWebRequest(head, res, secure, exchange);
     } catch {
-      return exchange.finish(400, sendPlain(res, 400, 'Bad Request'));
+      return exchange.refuse(400, 'Bad Request');
     }
+    if (head.hasBody && handler.requestTimeoutMs > 0) exchange.startBodyTimer(handler.requestTimeoutMs);
 
     if (sink.hooks) {
       const info = { method: head.method, url: head.url, headers: headerRecord(head.headers), remoteAddress: exchange.remoteAddress };
       sink.started(info).then(() => exchange.invoke(request, false), (err: unknown) => exchange.fail(err, false));
     } else {
+      if (handler.wantsDetails) exchange.peer(); // read while the response is valid, for the access log
       exchange.invoke(request, true);
     }
     if (!exchange.ended && !exchange.aborted) exchange.watchAbort();

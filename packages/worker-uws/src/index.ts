@@ -6,6 +6,7 @@ import { workerSink } from './request-sink.js';
 import { UwsServer } from './server.js';
 import { ThreadLink } from './thread-link.js';
 import { plainSettings } from './thread-protocol.js';
+import { checkUwsSettings } from './settings-check.js';
 
 /**
  * `--worker-class uws`: fetch-style apps on uWebSockets.js. Each worker binds its own listeners with
@@ -14,16 +15,24 @@ import { plainSettings } from './thread-protocol.js';
  */
 export default class UwsWorker extends Worker {
   static override readonly bindsOwnListeners = true;
-  /** What uws honours today; pre refuses the rest at start-up. Flip a flag when the feature lands. */
+  /**
+   * What uws honours; pre refuses the rest at start-up. Finer refusals happen in run(): cert_reqs 2,
+   * cert_reqs 1 without ca_certs, tls_min_version TLSv1.3, the ssl_context hook (uWS takes file names),
+   * non-TCP binds and port 0. TLS is uWS's SSLApp; PROXY v2 only; worker_connections bounds requests in
+   * flight (uWS has no per-connection hook); headers_timeout is uWS's own 10 s (no other value); limit
+   * request fields is capped at 48 (uWS's compiled maximum). Not offered: HTTP/1.0 (uWS holds and closes),
+   * chunked request bodies (411: uWS decodes chunks where pre cannot check them), CONNECT (501). See
+   * docs/security.md.
+   */
   static override readonly capabilities: WorkerCapabilities = {
-    tls: false,
-    proxyProtocol: false,
-    forwardedHeaders: false,
+    tls: true,
+    proxyProtocol: true,
+    forwardedHeaders: true,
     headersTimeout: false,
-    requestTimeout: false,
+    requestTimeout: true,
     keepalive: false, // uWS's own idle timeout (10 s) applies
     keepaliveOff: true,
-    workerConnections: false,
+    workerConnections: true,
     backlog: false,
     unixSockets: false,
     inheritedSockets: false,
@@ -46,10 +55,11 @@ export default class UwsWorker extends Worker {
           'Run it with --worker-class async, or export a fetch handler.',
       );
     }
+    checkUwsSettings(this.settings, this.log);
     const uws = loadUws(maxHeaderBytes(this.settings));
     installLightResponse();
     this.#server = new UwsServer({
-      uws, fetch: app.fetch, websocket: app.websocket, settings: this.settings, listeners: this.listeners, log: this.log, sink: workerSink(this),
+      uws, fetch: app.fetch, websocket: app.websocket, settings: this.settings, listeners: this.listeners, log: this.log, sink: workerSink(this), apps: this.settings.threads,
     });
     this.#server.listen();
     const settings = plainSettings(this.settings);

@@ -12,7 +12,7 @@ import { PreError } from '@pre/core';
 import type * as UwsModule from '@trufflesuite/uws-js-unofficial';
 
 export type Uws = typeof UwsModule;
-export type { HttpRequest, HttpResponse, TemplatedApp, WebSocket, WebSocketBehavior, us_listen_socket } from '@trufflesuite/uws-js-unofficial';
+export type { AppOptions, HttpRequest, HttpResponse, TemplatedApp, WebSocket, WebSocketBehavior, us_listen_socket } from '@trufflesuite/uws-js-unofficial';
 
 const PACKAGE = '@trufflesuite/uws-js-unofficial';
 const require = createRequire(import.meta.url);

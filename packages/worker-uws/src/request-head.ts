@@ -10,47 +10,101 @@ export interface RequestHead {
   readonly headers: string[];
   readonly host: string;
   readonly hasBody: boolean;
-  /** Why pre refuses the request (Gunicorn's limits, duplicate headers), or null. */
-  readonly rejection: { readonly status: number; readonly reason: string } | null;
+  /** A header that `forwarded` (core's ForwardedHeaders) reads is present. */
+  readonly forwarded: boolean;
+  /** Why pre refuses the request (limits, framing, duplicate headers), or null. */
+  readonly rejection: Rejection | null;
+}
+
+export interface Rejection {
+  readonly status: number;
+  readonly reason: string;
 }
 
 type Limits = Pick<Settings, 'limit_request_line' | 'limit_request_fields' | 'limit_request_field_size'>;
 
+/** How requests are read: pre's limits, and the header names of trusted-proxy handling (null: none). */
+export interface HeadRules extends Limits {
+  readonly forwardedNames?: ReadonlySet<string> | null;
+}
+
+const HOST = 1;
+const CONTENT_TYPE = 2;
+const CONTENT_LENGTH = 4;
+const TRANSFER_ENCODING = 8;
+
+const DIGITS = /^\d+$/;
+
 /**
  * Reads the request head and applies pre's request checks, as the node:http classes do: a request
  * line over `limit_request_line` is 414, too many or too large header fields are 431, a repeated
- * Host, Content-Type, Content-Length or Transfer-Encoding is 400.
+ * Host, Content-Type, Content-Length or Transfer-Encoding is 400; then the framing checks (see
+ * `framingRejection`).
  */
-export function readRequestHead(req: HttpRequest, limits: Limits): RequestHead {
+export function readRequestHead(req: HttpRequest, rules: HeadRules): RequestHead {
   const method = req.getCaseSensitiveMethod();
   const query = req.getQuery();
   const url = query ? `${req.getUrl()}?${query}` : req.getUrl();
   const headers: string[] = [];
+  const watched = rules.forwardedNames ?? null;
   let host = '';
-  let hasBody = false;
-  let rejection: RequestHead['rejection'] = null;
+  let contentLength = '';
+  let transferEncoding = '';
+  let forwarded = false;
+  let rejection: Rejection | null = null;
   let single = 0; // bit set of the single-occurrence headers seen
-  const sizeLimit = limits.limit_request_field_size;
+  const sizeLimit = rules.limit_request_field_size;
   req.forEach((name, value) => {
     headers.push(name, value);
     if (sizeLimit > 0 && name.length + value.length + 2 > sizeLimit) rejection ??= { status: 431, reason: 'Header field too large' };
     let bit = 0;
     switch (name.length) {
-      case 4: if (name === 'host') { bit = 1; host = value; } break;
-      case 12: if (name === 'content-type') bit = 2; break;
-      case 14: if (name === 'content-length') { bit = 4; if (value !== '0') hasBody = true; } break;
-      case 17: if (name === 'transfer-encoding') { bit = 8; hasBody = true; } break;
+      case 4: if (name === 'host') { bit = HOST; host = value; } break;
+      case 12: if (name === 'content-type') bit = CONTENT_TYPE; break;
+      case 14: if (name === 'content-length') { bit = CONTENT_LENGTH; contentLength = value; } break;
+      case 17: if (name === 'transfer-encoding') { bit = TRANSFER_ENCODING; transferEncoding = value; } break;
     }
     if (bit !== 0) {
       if (single & bit) rejection ??= { status: 400, reason: `Duplicate ${name} header` };
       single |= bit;
+    } else if (watched !== null && !forwarded && watched.has(name)) {
+      forwarded = true;
     }
   });
-  const lineLimit = limits.limit_request_line;
+  const lineLimit = rules.limit_request_line;
   if (lineLimit > 0 && method.length + url.length + 10 > lineLimit) rejection = { status: 414, reason: 'Request line too long' };
-  else if (limits.limit_request_fields > 0 && headers.length / 2 > limits.limit_request_fields) rejection = { status: 431, reason: 'Too many header fields' };
-  return { method, url, headers, host, hasBody, rejection };
+  else if (rules.limit_request_fields > 0 && headers.length / 2 > rules.limit_request_fields) rejection = { status: 431, reason: 'Too many header fields' };
+  else rejection ??= framingRejection(method, url, single, contentLength, transferEncoding);
+  const hasBody = (single & TRANSFER_ENCODING) !== 0 || ((single & CONTENT_LENGTH) !== 0 && contentLength !== '0');
+  return { method, url, headers, host, hasBody, forwarded, rejection };
 }
+
+/**
+ * RFC 9112 framing, for what uWS lets through to the route (its parser already closes, unanswered, a
+ * request with both Content-Length and Transfer-Encoding, a non-numeric Content-Length, a bare
+ * `Transfer-Encoding: gzip`, and never routes HTTP/1.0, asterisk-, authority- or absolute-form targets).
+ * Chunked request bodies are refused (411): uWS parses chunk framing itself and accepts bare-LF lines,
+ * a missing CRLF after the chunk data and forbidden trailer fields, which pre cannot see or check.
+ */
+function framingRejection(method: string, url: string, single: number, contentLength: string, transferEncoding: string): Rejection | null {
+  if (method === 'CONNECT') return { status: 501, reason: 'CONNECT is not supported' };
+  if (url.charCodeAt(0) !== 0x2f) return { status: 400, reason: 'Invalid request target' }; // uWS routes origin-form only
+  if ((single & (CONTENT_LENGTH | TRANSFER_ENCODING)) === 0) return null;
+  if (single & TRANSFER_ENCODING) {
+    if (single & CONTENT_LENGTH) return { status: 400, reason: 'Both Content-Length and Transfer-Encoding' };
+    const codings = transferEncoding.split(',').map((c) => c.trim().toLowerCase());
+    if (codings.at(-1) !== 'chunked' || codings.indexOf('chunked') !== codings.length - 1) {
+      return { status: 400, reason: 'Transfer-Encoding must end with chunked, once' };
+    }
+    if (codings.length > 1) return { status: 501, reason: `Unsupported transfer coding ${codings[0]}` };
+    return { status: 411, reason: 'Chunked request bodies are not accepted on uws: send a Content-Length' };
+  }
+  if (!DIGITS.test(contentLength)) return { status: 400, reason: 'Invalid Content-Length' };
+  return null;
+}
+
+/** The most header fields uWS (this build) routes: a request with more is held ~10 s and closed unanswered. */
+export const UWS_MAX_HEADER_FIELDS = 48;
 
 /** The size uWS's header buffer needs for requests pre's limits accept (capped at 1 MiB, as node:http). */
 export function maxHeaderBytes(limits: Limits): number {

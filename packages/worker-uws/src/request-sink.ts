@@ -43,7 +43,7 @@ export function reportFinished(worker: Worker, request: FinishedRequest): void {
         remoteAddress: request.remoteAddress,
         method: request.method,
         url: request.url,
-        httpVersion: '1.1',
+        httpVersion: '1.1', // uWS routes HTTP/1.1 requests only
         status: request.status,
         bytes: request.bytes,
         requestHeader: (name) => requestHeaders[name],

@@ -1,8 +1,9 @@
 import { PreError, WebSocketSessions, type FetchHandler, type ListenerInfo, type Logger, type Settings, type WebSocketHandlers } from '@pre/core';
 import { UwsDrain } from './drain.js';
 import { createHttpHandler } from './http-handler.js';
-import type { TemplatedApp, Uws, us_listen_socket } from './native.js';
+import type { AppOptions, TemplatedApp, Uws, us_listen_socket } from './native.js';
 import type { RequestSink } from './request-sink.js';
+import { sslAppOptions } from './settings-check.js';
 import { webSocketBehavior } from './websocket.js';
 
 export interface UwsServerOptions {
@@ -13,6 +14,8 @@ export interface UwsServerOptions {
   readonly listeners: readonly ListenerInfo[];
   readonly log: Logger;
   readonly sink: RequestSink;
+  /** How many uWS apps share this worker's worker_connections (1 + extra threads). */
+  readonly apps: number;
 }
 
 /**
@@ -33,10 +36,14 @@ export class UwsServer {
     const { uws, settings, log } = options;
     this.#uws = uws;
     this.#listeners = options.listeners;
-    this.#app = uws.App();
+    const tls = sslAppOptions(settings);
+    this.#app = tls ? sslApp(uws, tls) : uws.App();
     this.#sessions = options.websocket ? new WebSocketSessions(options.websocket, log) : null;
     if (this.#sessions) this.#app.ws('/*', webSocketBehavior(uws, this.#sessions));
-    this.#app.any('/*', createHttpHandler({ fetch: options.fetch, settings, log, sink: options.sink, drain: this.#drain }));
+    this.#app.any('/*', createHttpHandler({
+      fetch: options.fetch, settings, log, sink: options.sink, drain: this.#drain, tls: tls !== null,
+      maxInFlight: Math.ceil(settings.worker_connections / options.apps),
+    }));
   }
 
   /** Binds every listener; throws with the address when one cannot be bound. */
@@ -74,5 +81,16 @@ export class UwsServer {
     if (this.#closed) return;
     this.#closed = true;
     (this.#app as TemplatedApp & { close(): void }).close();
+  }
+}
+
+/** uWS reports a bad certificate, key, CA file or cipher list only as "App construction failed". */
+function sslApp(uws: Uws, options: AppOptions): TemplatedApp {
+  try {
+    return uws.SSLApp(options);
+  } catch (err) {
+    const files = `certfile ${String(options.cert_file_name)}, keyfile ${String(options.key_file_name)}` +
+      (options.ca_file_name ? `, ca_certs ${String(options.ca_file_name)}` : '') + (options.ssl_ciphers ? `, ciphers ${String(options.ssl_ciphers)}` : '');
+    throw new PreError('PRE_ERR_BAD_SETTING', `uws cannot use the TLS settings (${files}): ${(err as Error).message}`);
   }
 }

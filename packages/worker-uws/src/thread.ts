@@ -59,7 +59,7 @@ async function main(): Promise<void> {
     installLightResponse();
     const app = await loadApp(data.appSpec, data.cwd, data.appShape);
     if (app.shape !== 'fetch') throw new PreError('PRE_ERR_APP_SHAPE', 'the app is not a fetch handler');
-    server = new UwsServer({ uws, fetch: app.fetch, websocket: app.websocket, settings: data.settings, listeners: data.listeners, log, sink });
+    server = new UwsServer({ uws, fetch: app.fetch, websocket: app.websocket, settings: data.settings, listeners: data.listeners, log, sink, apps: data.settings.threads });
     server.listen();
   } catch (err) {
     post({ type: 'boot_error', message: err instanceof Error ? err.message : String(err) });

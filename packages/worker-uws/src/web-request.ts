@@ -13,16 +13,18 @@ const PLAIN_TARGET = /^\/[\w\-.~!$&()*+,;=:@/%?]*$/;
 const DOT_SEGMENT = /\/\.|%2e/i;
 
 /** `http://host` as the URL parser writes it (lower case, no default port, IPv4 normalised), per Host. */
-const origins = new Map<string, string>();
+const httpOrigins = new Map<string, string>();
+const httpsOrigins = new Map<string, string>();
 const MAX_ORIGINS = 256;
 
 /** The URL `new Request()` would report, without parsing in the common case. Throws a TypeError for a bad Host. */
-export function requestUrl(head: RequestHead): string {
+export function requestUrl(head: RequestHead, secure = false): string {
+  const origins = secure ? httpsOrigins : httpOrigins;
   let origin = origins.get(head.host);
   if (origin === undefined) {
     const host = head.host === '' ? 'localhost' : head.host;
     if (!VALID_HOST.test(host)) throw new TypeError(`Invalid Host header: ${JSON.stringify(host)}`);
-    origin = new URL(`http://${host}/`).origin;
+    origin = new URL(`${secure ? 'https' : 'http'}://${host}/`).origin;
     if (origins.size >= MAX_ORIGINS) origins.clear(); // Host is the client's choice: bound the cache
     origins.set(head.host, origin);
   }
@@ -82,7 +84,7 @@ const lazyRequests: boolean = (() => {
   try {
     const probe = new Request('http://probe.invalid/');
     if (!forwardInternals(UwsRequest.prototype, probe, (r: UwsRequest) => r.materialize())) return false;
-    const head: RequestHead = { method: 'POST', url: '/p?q=1', headers: ['x-a', '1', 'x-a', '2'], host: 'h', hasBody: false, rejection: null };
+    const head: RequestHead = { method: 'POST', url: '/p?q=1', headers: ['x-a', '1', 'x-a', '2'], host: 'h', hasBody: false, forwarded: false, rejection: null };
     const lazy = new UwsRequest(head, 'http://h/p?q=1', undefined) as unknown as Request;
     const copy = new Request(lazy);
     return lazy instanceof Request && copy.url === 'http://h/p?q=1' && copy.method === 'POST' && copy.headers.get('x-a') === '1, 2';
@@ -102,15 +104,21 @@ function appendHeaders(target: Headers, flat: readonly string[]): void {
   for (let i = 0; i < flat.length; i += 2) target.append(flat[i]!, flat[i + 1]!);
 }
 
+/** Told about the request body: its end, and how to fail it (request_timeout). */
+export interface BodyWatcher {
+  bodyEnded(): void;
+  failBody: ((err: Error) => void) | undefined;
+}
+
 /**
  * The web Request for a uWS request (lazy when the runtime allows it). The body, if any, is a stream
  * fed by `res.onData`, attached now: it must be before the route callback returns. Throws a TypeError
  * for a Host that cannot be a URL.
  */
-export function toWebRequest(head: RequestHead, res: HttpResponse): Request {
-  const url = requestUrl(head);
+export function toWebRequest(head: RequestHead, res: HttpResponse, secure: boolean, watcher: BodyWatcher): Request {
+  const url = requestUrl(head, secure);
   const method = head.method;
-  const body = head.hasBody && method !== 'GET' && method !== 'HEAD' ? bodyStream(res) : undefined;
+  const body = head.hasBody && method !== 'GET' && method !== 'HEAD' ? bodyStream(res, watcher) : undefined;
   if (lazyRequests) return new UwsRequest(head, url, body) as unknown as Request;
   const request = body === undefined
     ? new Request(url, { method })
@@ -120,16 +128,22 @@ export function toWebRequest(head: RequestHead, res: HttpResponse): Request {
 }
 
 /** Chunks are copied (uWS reuses its buffer); the socket is paused while the app is not reading. */
-function bodyStream(res: HttpResponse): ReadableStream<Uint8Array> {
+function bodyStream(res: HttpResponse, watcher: BodyWatcher): ReadableStream<Uint8Array> {
   let controller!: ReadableStreamDefaultController<Uint8Array>;
   let paused = false;
   let done = false;
+  watcher.failBody = (err) => {
+    if (done) return;
+    done = true;
+    controller.error(err);
+  };
   res.onData((chunk, isLast) => {
     if (done) return;
     if (chunk.byteLength > 0) controller.enqueue(new Uint8Array(chunk.slice(0)));
     if (isLast) {
       done = true;
       controller.close();
+      watcher.bodyEnded();
     } else if (!paused && (controller.desiredSize ?? 1) <= 0) {
       paused = true;
       res.pause();

@@ -17,14 +17,13 @@ const NOT_A_WORKER = `${path.join(FIXTURES, 'not-a-worker.js')}:NotAWorker`;
 const booting = (stderr: string): number => [...stderr.matchAll(/Booting worker with pid/g)].length;
 
 describe('a setting the worker class cannot honour is refused at start-up, naming the setting and the class', () => {
-  it('uws with --certfile/--keyfile: exit 3 before binding or forking, one line per setting', async () => {
-    const pki = makeTestPki();
+  it('uws with --headers-timeout/--keep-alive/--backlog: exit 3 before binding or forking, one line per setting', async () => {
     const port = await freePort();
-    const { code, stderr } = await runPre([FETCH_APP, '-k', 'uws', '-b', `127.0.0.1:${port}`, '--certfile', pki.serverCert, '--keyfile', pki.serverKey, '--proxy-protocol']);
+    const { code, stderr } = await runPre([FETCH_APP, '-k', 'uws', '-b', `127.0.0.1:${port}`, '--headers-timeout', '5', '--keep-alive', '5', '--backlog', '100']);
     expect(code).toBe(3);
-    expect(stderr).toContain(`worker class 'uws' cannot honour certfile = ${pki.serverCert} (TLS): use --worker-class async, sync or threads`);
-    expect(stderr).toContain(`worker class 'uws' cannot honour keyfile = ${pki.serverKey} (TLS)`);
-    expect(stderr).toContain("worker class 'uws' cannot honour proxy_protocol = true (PROXY protocol)");
+    expect(stderr).toContain("worker class 'uws' cannot honour headers_timeout = 5");
+    expect(stderr).toContain("worker class 'uws' cannot honour keepalive = 5 (keep-alive)");
+    expect(stderr).toContain("worker class 'uws' cannot honour backlog = 100");
     expect(booting(stderr)).toBe(0);
     expect(stderr).not.toContain('Listening at');
   });

@@ -5,6 +5,13 @@ export type FetchHandler = (request: Request, context: FetchContext) => Response
 /** Given to the fetch handler as its second argument. */
 export interface FetchContext {
   remoteAddress: string | undefined;
+  /**
+   * The header fields as received, flat `[name, value, ...]`, for apps that need the raw view (an echo
+   * or conformance app). Optional: a worker class fills it when it can (uws lower-cases the names).
+   */
+  readonly rawHeaders?: readonly string[];
+  /** `'1.1'` or `'1.0'`, when the worker class knows it. */
+  readonly httpVersion?: string;
 }
 
 export interface ToRequestOptions {

@@ -38,6 +38,41 @@ export class ForwardedHeaders {
     return false;
   }
 
+  /** The lower-case names of the headers this class reads. */
+  get headerNames(): ReadonlySet<string> {
+    return this.#names;
+  }
+
+  /** Whether a direct peer (IP address) is a trusted proxy. */
+  trusts(peer: string | undefined): boolean {
+    return this.#trusted.allows(peer);
+  }
+
+  /**
+   * What a trusted proxy's headers say, independent of any server API: `secure` is null when no scheme
+   * header is present, `client` null when no forwarder header names an address. `get` returns a
+   * header's value by lower-case name (repeated fields joined with ','). A rejection when the scheme
+   * headers disagree.
+   */
+  read(get: (name: string) => string | undefined): ForwardedView | RequestRejection {
+    let secure: boolean | null = null;
+    for (const [name, secureValue] of this.#scheme) {
+      const value = get(name);
+      if (value === undefined) continue;
+      const isSecure = value.trim().toLowerCase() === secureValue;
+      if (secure !== null && secure !== isSecure) return { status: 400, reason: 'Contradictory scheme headers' };
+      secure = isSecure;
+    }
+    let client: string | null = null;
+    for (const name of this.#forwarders) {
+      const list = get(name);
+      if (!list) continue;
+      client = clientAddress(list.split(',').at(-1)!.trim());
+      break;
+    }
+    return { secure, client };
+  }
+
   /** Applies the headers to the request's view of its peer; a rejection when the scheme headers disagree. */
   apply(req: IncomingMessage): RequestRejection | null {
     if (!this.#present(req)) return null;
@@ -49,25 +84,21 @@ export class ForwardedHeaders {
       for (const name of this.#forwarders) delete req.headers[name];
       return null;
     }
-    let secure: boolean | null = null;
-    for (const [name, secureValue] of this.#scheme) {
+    const view = this.read((name) => {
       const value = req.headers[name];
-      if (typeof value !== 'string') continue;
-      const isSecure = value.trim().toLowerCase() === secureValue;
-      if (secure !== null && secure !== isSecure) return { status: 400, reason: 'Contradictory scheme headers' };
-      secure = isSecure;
-    }
-    if (secure !== null) Object.defineProperty(socket, 'encrypted', { value: secure || undefined, configurable: true });
-    for (const name of this.#forwarders) {
-      const value = req.headers[name];
-      const list = Array.isArray(value) ? value.join(',') : value;
-      if (!list) continue;
-      const client = clientAddress(list.split(',').at(-1)!.trim());
-      if (client) Object.defineProperty(socket, 'remoteAddress', { value: client, configurable: true });
-      break;
-    }
+      return Array.isArray(value) ? value.join(',') : value;
+    });
+    if ('status' in view) return view;
+    if (view.secure !== null) Object.defineProperty(socket, 'encrypted', { value: view.secure || undefined, configurable: true });
+    if (view.client) Object.defineProperty(socket, 'remoteAddress', { value: view.client, configurable: true });
     return null;
   }
+}
+
+/** What trusted proxy headers say about a request (see ForwardedHeaders.read). */
+export interface ForwardedView {
+  readonly secure: boolean | null;
+  readonly client: string | null;
 }
 
 const TRUSTED = Symbol('pre.trustedProxy');
