@@ -8,8 +8,13 @@ import { pipeliningGroup } from './cases/pipelining.js';
 import { slowlorisGroup } from './cases/slowloris.js';
 import { timeoutsGroup } from './cases/timeouts.js';
 import { validGroup } from './cases/valid.js';
+import { lifecycleGroup } from './cases/lifecycle.js';
+import { accessLogGroup, heartbeatGroup, hooksGroup } from './cases/observability.js';
+import { forwardedGroup, proxyProtocolGroup } from './cases/proxy.js';
+import { tlsGroup } from './cases/tls.js';
 
 export const GROUPS: KitGroup[] = [
   validGroup, malformedGroup, pipeliningGroup, limitsGroup, defaultLimitsGroup, zeroLimitsGroup,
-  keepaliveGroup, bodiesGroup, timeoutsGroup, slowlorisGroup,
+  keepaliveGroup, bodiesGroup, timeoutsGroup, slowlorisGroup, tlsGroup, forwardedGroup, proxyProtocolGroup,
+  lifecycleGroup, hooksGroup, accessLogGroup, heartbeatGroup,
 ];

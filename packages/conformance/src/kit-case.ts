@@ -69,4 +69,6 @@ export interface KitGroup {
   concurrency?: number;
   /** After the cases: check that no worker died and a normal request is still served. */
   workerLivesOn?: boolean;
+  /** The local address of that normal request (a peer the group's settings serve plainly). */
+  normalFrom?: string;
 }

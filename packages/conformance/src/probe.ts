@@ -3,7 +3,6 @@
  * whether it answers HTTP/1.1 at all (an h2c-only class does not: the kit says so once per case).
  */
 import { fileURLToPath } from 'node:url';
-import type { KitEnv } from './kit-case.js';
 import type { KitOptions } from './options.js';
 import { RawConnection } from './raw-connection.js';
 import { PreServer } from './server.js';
@@ -26,10 +25,10 @@ export interface ProbeResult {
 }
 
 /** A plain GET answered with an HTTP/1.x 200: true, or what happened. */
-export async function normalRequestAnswered(port: number, _env?: KitEnv): Promise<true | string> {
+export async function normalRequestAnswered(port: number, localAddress?: string): Promise<true | string> {
   let connection: RawConnection | null = null;
   try {
-    connection = await RawConnection.open(port);
+    connection = await RawConnection.open(port, localAddress ? { localAddress } : {});
     connection.write('GET /__kit/normal HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n');
     const read = await connection.readResponse(5_000);
     if (read.response?.status === 200) return true;

@@ -14,6 +14,12 @@ export interface ReadResult {
   bytes?: Buffer;
 }
 
+export interface ConnectOptions {
+  tls?: tls.ConnectionOptions;
+  /** Connect from this local address (127.0.0.2: a peer that is not 127.0.0.1). */
+  localAddress?: string;
+}
+
 export class RawConnection {
   readonly socket: net.Socket;
   #buffer: Buffer = Buffer.alloc(0);
@@ -22,8 +28,9 @@ export class RawConnection {
   #waiters = new Set<() => void>();
   readonly #ready: Promise<void>;
 
-  constructor(port: number, options: { tls?: tls.ConnectionOptions } = {}) {
-    this.socket = options.tls ? tls.connect({ host: '127.0.0.1', port, ...options.tls }) : net.connect(port, '127.0.0.1');
+  constructor(port: number, options: ConnectOptions = {}) {
+    const local = options.localAddress ? { localAddress: options.localAddress } : {};
+    this.socket = options.tls ? tls.connect({ host: '127.0.0.1', port, ...local, ...options.tls }) : net.connect({ host: '127.0.0.1', port, ...local });
     this.#ready = new Promise((resolve, reject) => {
       this.socket.once(options.tls ? 'secureConnect' : 'connect', () => resolve());
       this.socket.once('error', reject);
@@ -42,7 +49,7 @@ export class RawConnection {
     });
   }
 
-  static async open(port: number, options: { tls?: tls.ConnectionOptions } = {}): Promise<RawConnection> {
+  static async open(port: number, options: ConnectOptions = {}): Promise<RawConnection> {
     const connection = new RawConnection(port, options);
     await connection.#ready;
     return connection;

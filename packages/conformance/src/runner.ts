@@ -85,7 +85,7 @@ export async function runGroup(env: KitEnv, group: KitGroup, print: (r: CaseResu
     const startedBefore = shared ? shared.startedPids().length : 0;
     const results = await mapLimited(cases, group.concurrency ?? 1, (c) => runCase(env, group, c, shared), print);
     if (shared && group.workerLivesOn) {
-      const lives = await workerLivesOn(env, group, shared, startedBefore);
+      const lives = await workerLivesOn(group, shared, startedBefore);
       print(lives);
       results.push(lives);
     }
@@ -96,12 +96,12 @@ export async function runGroup(env: KitEnv, group: KitGroup, print: (r: CaseResu
 }
 
 /** No worker died during the group, and a normal request is still answered. */
-async function workerLivesOn(env: KitEnv, group: KitGroup, server: PreServer, startedBefore: number): Promise<CaseResult> {
+async function workerLivesOn(group: KitGroup, server: PreServer, startedBefore: number): Promise<CaseResult> {
   const started = Date.now();
   const base = { id: 'worker-lives-on', group: group.id, title: 'no worker died or was replaced, and a normal request is still served' };
   const crashes = server.crashLines();
   const replaced = server.startedPids().length - startedBefore;
-  const answered = await normalRequestAnswered(server.port, env);
+  const answered = await normalRequestAnswered(server.port, group.normalFrom);
   const problems = [
     crashes.length > 0 ? `log: ${crashes.slice(0, 3).join(' | ')}` : '',
     replaced > 0 ? `${replaced} worker(s) started during the group` : '',
