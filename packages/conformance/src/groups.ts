@@ -12,9 +12,10 @@ import { lifecycleGroup } from './cases/lifecycle.js';
 import { accessLogGroup, heartbeatGroup, hooksGroup } from './cases/observability.js';
 import { forwardedGroup, proxyProtocolGroup } from './cases/proxy.js';
 import { tlsGroup } from './cases/tls.js';
+import { fuzzGroup } from './cases/fuzz.js';
 
 export const GROUPS: KitGroup[] = [
   validGroup, malformedGroup, pipeliningGroup, limitsGroup, defaultLimitsGroup, zeroLimitsGroup,
   keepaliveGroup, bodiesGroup, timeoutsGroup, slowlorisGroup, tlsGroup, forwardedGroup, proxyProtocolGroup,
-  lifecycleGroup, hooksGroup, accessLogGroup, heartbeatGroup,
+  lifecycleGroup, hooksGroup, accessLogGroup, heartbeatGroup, fuzzGroup,
 ];
