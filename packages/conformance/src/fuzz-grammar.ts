@@ -53,8 +53,8 @@ const PCHAR = `${ALPHA}${DIGIT}-._~!$&'()*+,;=:@`;
 const QCHAR = `${PCHAR}/?`;
 const VCHAR = Array.from({ length: 0x7e - 0x21 + 1 }, (_, i) => String.fromCharCode(0x21 + i)).join('');
 const OBS_TEXT = Array.from({ length: 0x80 }, (_, i) => String.fromCharCode(0x80 + i)).join('');
-/** Separators and controls that may not appear in a field name. */
-const NOT_TCHAR = '"(),/:;<=>?@[\\]{} \x00\x01\x7f\xe9';
+/** Separators and controls that may not appear in a field name (not ':', which would end the name). */
+const NOT_TCHAR = '"(),/;<=>?@[\\]{} \x00\x01\x7f\xe9';
 const METHODS = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'];
 /** Names the generator must not produce at random: they change framing or routing. */
 const RESERVED = /^(host|content-length|transfer-encoding|connection|expect|upgrade|te|trailer|keep-alive|proxy-connection|x-forwarded-.*|forwarded|content-type)$/i;
