@@ -2,6 +2,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { resolveModuleFile } from '../app/resolve-module.js';
 import { PreError, errorMessage } from '../errors.js';
+import { closestName } from '../settings/did-you-mean.js';
 import type { WorkerClass } from './worker.js';
 
 /** The built-in worker classes and the package each lives in. */
@@ -33,7 +34,7 @@ export async function resolveWorkerClass(name: string, cwd: string): Promise<Res
   if (!file) {
     const message = builtin
       ? `worker class '${name}' needs ${builtin}: pnpm add ${builtin} (or npm install ${builtin})`
-      : `worker class '${name}': cannot find the module '${specifier}' from ${cwd}`;
+      : `worker class '${name}': cannot find the module '${specifier}' from ${cwd}.${builtinHint(name)}`;
     throw new PreError('PRE_ERR_WORKER_CLASS', message);
   }
   let mod: Record<string, unknown>;
@@ -48,6 +49,12 @@ export async function resolveWorkerClass(name: string, cwd: string): Promise<Res
     throw new PreError('PRE_ERR_WORKER_CLASS', `worker class '${name}': the ${which} of ${file} is not a worker class (a class extending Worker from @pre/core, with run() and stop()).`);
   }
   return { name, file, WorkerClass: candidate };
+}
+
+/** ` Did you mean 'threads'?` for a typo of a built-in class name. */
+function builtinHint(name: string): string {
+  const hint = closestName(name, Object.keys(BUILTIN_WORKER_CLASSES));
+  return hint ? ` Did you mean '${hint}'? (built-in classes: ${Object.keys(BUILTIN_WORKER_CLASSES).join(', ')})` : '';
 }
 
 function isWorkerClass(value: unknown): value is WorkerClass {
