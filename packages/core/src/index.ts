@@ -1,5 +1,5 @@
 // The public API of @pre/core: what config files, worker packages and framework authors use.
-export { defineConfig, type PreConfig } from './settings/define-config.js';
+export { defineConfig, type BuiltinWorkerClass, type PreConfig, type WorkerClassName } from './settings/define-config.js';
 export type { Settings, SettingName } from './settings/registry.js';
 export { Worker, type ListenerCopy, type WorkerClass, type WorkerOptions } from './worker/worker.js';
 export type { ListenerInfo } from './listeners/address.js';

@@ -2,7 +2,8 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { PreError, errorMessage } from '../errors.js';
+import { PreError } from '../errors.js';
+import { describeConfigError } from './config-error.js';
 
 export const DEFAULT_CONFIG_FILES = ['pre.config.js', 'pre.config.mjs', 'pre.config.ts', 'pre.config.mts'] as const;
 
@@ -45,7 +46,7 @@ export async function importConfigFile(file: string, fresh = false): Promise<Rec
     // tsx imports each call in a namespace of its own, so a HUP sees an edited file there too.
     mod = (tsImport ? await tsImport(url.href, import.meta.url) : await import(url.href)) as Record<string, unknown>;
   } catch (err) {
-    throw new PreError('PRE_ERR_CONFIG_FILE', `Cannot load config file ${file}: ${errorMessage(err)}`, { cause: err });
+    throw new PreError('PRE_ERR_CONFIG_FILE', describeConfigError(file, err), { cause: err });
   }
   const config = mod.default;
   if (config === null || typeof config !== 'object' || Array.isArray(config)) {
