@@ -13,8 +13,9 @@ export function describeConfigError(file: string, err: unknown): string {
   if (!(err instanceof SyntaxError) || /\.[mc]?ts$/.test(file)) return base;
   if (/\.js$/.test(file) && /Unexpected token 'export'|Cannot use import statement outside a module/.test(err.message)) {
     const pkg = nearestPackageJson(file);
-    if (packageType(pkg) !== 'module') {
-      const where = pkg ? `${pkg} does not set "type": "module"` : 'no package.json sets "type": "module"';
+    const type = packageType(pkg);
+    if (type !== 'module') {
+      const where = !pkg ? 'no package.json sets "type": "module"' : type === 'commonjs' ? `${pkg} sets "type": "commonjs"` : `${pkg} does not set "type": "module"`;
       return `${base}. The file uses ES module syntax (export/import), but ${where}, so Node loads .js files as CommonJS. ` +
         `Rename it to ${path.basename(file, '.js')}.mjs, or set "type": "module" in package.json.`;
     }
