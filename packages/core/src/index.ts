@@ -8,7 +8,7 @@ export { fetchToNodeListener, toWebRequest, writeWebResponse, type FetchHandler,
 export { createNodeServer } from './http/node-server.js';
 export { createRequestListener, type RequestListenerOptions } from './http/request-listener.js';
 export { HttpDrain, DRAIN_IDLE_MS } from './http/drain.js';
-export { nodeAccessLogEntry } from './http/access-entry.js';
+export { countResponseBytes, nodeAccessLogEntry } from './http/access-entry.js';
 export type { AccessLog, AccessLogEntry } from './logging/access-log.js';
 export type { Logger } from './logging/error-log.js';
 export type { LogLevel } from './logging/levels.js';

@@ -5,7 +5,7 @@
  * repository by its stable URL (the `repository` of every package.json).
  */
 import { execFile, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -192,8 +192,9 @@ describe('the installed tarballs, in an empty project', () => {
     expect(major > 8 || (major === 8 && minor >= 17)).toBe(true);
   });
 
-  it('serves a request from there', async () => {
-    const child = spawn(pre(), ['-b', '127.0.0.1:0', 'app.js'], { cwd: project, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PRE_CMD_ARGS: '', WEB_CONCURRENCY: '' } });
+  /** Starts the installed `pre` with `args`, answers one request, stops it; returns its log. */
+  async function serveOnce(args: readonly string[]): Promise<string> {
+    const child = spawn(pre(), ['-b', '127.0.0.1:0', ...args, 'app.js'], { cwd: project, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PRE_CMD_ARGS: '', WEB_CONCURRENCY: '' } });
     let stderr = '';
     child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     const exited = new Promise((resolve) => child.once('exit', resolve));
@@ -202,9 +203,48 @@ describe('the installed tarballs, in an empty project', () => {
       const res = await waitFor(async () => request(url).catch(() => null), 'the first answer');
       expect(res.statusCode).toBe(200);
       expect(await res.body.text()).toBe('hello from the tarballs\n');
+      return stderr;
     } finally {
       child.kill('SIGTERM');
       await exited;
+    }
+  }
+
+  it('serves a request from there', async () => {
+    await serveOnce([]);
+  });
+
+  it('a worker class outside the project, by path or linked in as a symlink, imports the @pre/core that runs it', async () => {
+    // A worker package as its author develops it: @pre/core is a peer dependency, not installed beside it.
+    const worker = path.join(work, 'my-worker');
+    mkdirSync(worker, { recursive: true });
+    writeFileSync(path.join(worker, 'package.json'), `${JSON.stringify({ name: 'my-worker', version: '1.0.0', type: 'module', main: 'worker.js', peerDependencies: { '@pre/core': '^0.1.0' } }, null, 2)}\n`);
+    writeFileSync(path.join(worker, 'worker.js'), [
+      "import { once } from 'node:events';",
+      "import { HttpDrain, Worker, createNodeServer } from '@pre/core';",
+      'export default class MyWorker extends Worker {',
+      '  #drain = new HttpDrain();',
+      '  async run() {',
+      '    for (const listener of this.listeners) {',
+      '      const server = createNodeServer(this, this.#drain);',
+      '      server.listen({ fd: listener.fd }, this.settings.backlog);',
+      "      await once(server, 'listening');",
+      '    }',
+      "    this.log.info(`my-worker serving in ${process.pid}`);",
+      '  }',
+      '  async stop(graceful) {',
+      '    if (graceful) await this.#drain.drain();',
+      '    else this.#drain.closeAll();',
+      '  }',
+      '}',
+      '',
+    ].join('\n'));
+    expect(await serveOnce(['-k', path.join(worker, 'worker.js')])).toMatch(/my-worker serving in \d+/);
+    symlinkSync(worker, path.join(project, 'node_modules/my-worker')); // what `npm link my-worker` makes
+    try {
+      expect(await serveOnce(['-k', 'my-worker'])).toMatch(/my-worker serving in \d+/);
+    } finally {
+      rmSync(path.join(project, 'node_modules/my-worker'));
     }
   });
 });

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { resolveCoreFromAnywhere } from '../app/core-alias.js';
 import { resolveModuleFile } from '../app/resolve-module.js';
 import { PreError, errorMessage } from '../errors.js';
 import { closestName } from '../settings/did-you-mean.js';
@@ -39,6 +40,7 @@ export async function resolveWorkerClass(name: string, cwd: string): Promise<Res
   }
   let mod: Record<string, unknown>;
   try {
+    resolveCoreFromAnywhere(); // a worker class outside the project (by path, or linked) imports this @pre/core
     mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
   } catch (err) {
     throw new PreError('PRE_ERR_WORKER_CLASS', `worker class '${name}': cannot import ${file}: ${errorMessage(err)}`, { cause: err });

@@ -1,0 +1,15 @@
+import module from 'node:module';
+
+let registered = false;
+
+/**
+ * Lets modules pre loads from anywhere (worker classes given by path, linked packages) import
+ * `@pre/core` even when it is not installed beside them: the copy that runs pre answers, so a worker
+ * class extends the very `Worker` the runtime drives. Resolution that works is left alone.
+ */
+export function resolveCoreFromAnywhere(): void {
+  if (registered) return;
+  registered = true;
+  const coreUrl = new URL('../index.js', import.meta.url).href;
+  module.register(new URL('./core-alias-hook.js', import.meta.url), { data: { coreUrl } });
+}
