@@ -26,6 +26,9 @@ interface Manifest {
   repository?: { url?: string; directory?: string };
   homepage?: string;
   bugs?: { url?: string };
+  main?: string;
+  types?: string;
+  bin?: Record<string, string>;
   dependencies?: Record<string, string>;
   peerDependencies?: Record<string, string>;
 }
@@ -111,10 +114,13 @@ describe('packing every package', () => {
     expect(tarballs.map((t) => t.name).sort()).toEqual(PACKAGES.map((p) => p.manifest.name).sort());
     expect(REPOSITORY_URL).toMatch(/^https:\/\/[^/]+\/[^/]+\/[^/]+$/);
     for (const tarball of tarballs) {
-      for (const file of ['package.json', 'README.md', 'LICENSE', 'dist/index.js', 'dist/index.d.ts']) {
+      const manifest = JSON.parse(tarball.read('package.json')) as Manifest;
+      // What the manifest promises (main, types, bins) is in the tarball, with a README and a LICENSE.
+      const promised = [manifest.main, manifest.types, ...Object.values(manifest.bin ?? {})].filter((f): f is string => Boolean(f));
+      expect(promised.length, tarball.name).toBeGreaterThan(0);
+      for (const file of ['package.json', 'README.md', 'LICENSE', ...promised.map((f) => path.posix.normalize(f))]) {
         expect(tarball.files.has(file), `${tarball.name}: ${file}`).toBe(true);
       }
-      const manifest = JSON.parse(tarball.read('package.json')) as Manifest;
       expect(manifest.license).toBe('MIT');
       expect(tarball.read('LICENSE')).toMatch(/^MIT License/);
       expect(manifest.repository?.url).toBe(`git+${REPOSITORY_URL}.git`);

@@ -40,7 +40,7 @@ export async function resolveWorkerClass(name: string, cwd: string): Promise<Res
   }
   let mod: Record<string, unknown>;
   try {
-    resolveCoreFromAnywhere(); // a worker class outside the project (by path, or linked) imports this @pre/core
+    if (!builtin) resolveCoreFromAnywhere(); // a worker class outside the project (by path, or linked) imports this @pre/core
     mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
   } catch (err) {
     throw new PreError('PRE_ERR_WORKER_CLASS', `worker class '${name}': cannot import ${file}: ${errorMessage(err)}`, { cause: err });
