@@ -1,4 +1,4 @@
-import { loadApp } from './app/load.js';
+import { findAppModule, loadApp } from './app/load.js';
 import { appDisplayName } from './app/spec.js';
 import { Arbiter } from './arbiter/arbiter.js';
 import { daemonize, isDaemonChild, reportDaemonError, reportDaemonReady } from './arbiter/daemon.js';
@@ -38,6 +38,7 @@ async function runCli(argv: readonly string[]): Promise<number> {
     }
     if (settings.daemon && !isDaemonChild(process.env)) return await daemonize(argv, process.cwd());
     if (settings.chdir) process.chdir(settings.chdir);
+    findAppModule(settings.app, process.cwd()); // a missing app fails here, before binding and forking
     const workerClass = await resolveWorkerClass(settings.worker_class, process.cwd());
     if (settings.check_config) {
       const app = await loadApp(settings.app, process.cwd(), settings.app_shape);

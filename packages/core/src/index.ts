@@ -1,5 +1,5 @@
 // The public API of @pre/core: what config files, worker packages and framework authors use.
-export { defineConfig, type PreConfig } from './settings/define-config.js';
+export { defineConfig, type BuiltinWorkerClass, type PreConfig, type WorkerClassName } from './settings/define-config.js';
 export type { Settings, SettingName } from './settings/registry.js';
 export { Worker, type ListenerCopy, type WorkerClass, type WorkerOptions } from './worker/worker.js';
 export { DEFAULT_CAPABILITIES, type WorkerCapabilities } from './worker/capabilities.js';
@@ -9,7 +9,7 @@ export { fetchToNodeListener, toWebRequest, writeWebResponse, type FetchHandler,
 export { createNodeServer } from './http/node-server.js';
 export { createRequestListener, type RequestListenerOptions } from './http/request-listener.js';
 export { HttpDrain, DRAIN_IDLE_MS } from './http/drain.js';
-export { nodeAccessLogEntry } from './http/access-entry.js';
+export { countResponseBytes, nodeAccessLogEntry } from './http/access-entry.js';
 export { ForwardedHeaders, type ForwardedView } from './http/forwarded.js';
 export type { RequestRejection } from './http/request-checks.js';
 export { IpAllowList } from './listeners/ip-allow-list.js';

@@ -112,7 +112,7 @@ describe('refusal messages', () => {
     const text = formatRefusals(refusals, { workerClass: './mine.js:Mine', builtin: false, alternatives });
     expect(text).toContain("worker class './mine.js:Mine' cannot honour certfile = c.pem (TLS)");
     expect(text.split('\n').at(-1)).toBe(
-      "If the class './mine.js:Mine' does support this, declare it: static capabilities = { ...Worker.capabilities, tls: true } (see docs/writing-a-worker.md, \"Capabilities\").",
+      "If the class './mine.js:Mine' does support this, declare it: static capabilities = { ...Worker.capabilities, tls: true } (see https://github.com/pre-http/pre/blob/main/docs/writing-a-worker.md#capabilities).",
     );
   });
 

@@ -176,11 +176,11 @@ describe('pre ctl errors', () => {
     ];
     for (const [args, message] of cases) {
       const result = await ctl(socket, args);
-      expect(result.code, args.join(' ')).toBe(1);
+      expect(result.code, args.join(' ')).toBe(args[0] === 'bogus' ? 2 : 1); // an unknown command is bad usage: exit 2
       expect(result.stderr).toMatch(message);
     }
     const json = await ctl(socket, ['--json', 'bogus']);
-    expect(json.code).toBe(1);
+    expect(json.code).toBe(2);
     expect(JSON.parse(json.stdout)).toMatchObject({ error: { code: 'PRE_ERR_CTL_UNKNOWN_COMMAND' } });
 
     const replies = await rawExchange(socket, '{not json\n{"command": 5}\n{"id": 7, "command": ["show", "stats"]}\nshow listeners\n', 4);

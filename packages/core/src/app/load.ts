@@ -9,6 +9,7 @@ import { validateWebSocketHandlers } from '../websocket/validate.js';
 import type { FetchHandler } from './fetch-adapter.js';
 import { resolveModuleFile } from './resolve-module.js';
 import { parseAppSpec } from './spec.js';
+import { checkTypeScriptSupport, prepareTypeScript } from './typescript.js';
 
 export type NodeListener = (req: IncomingMessage, res: ServerResponse) => unknown;
 
@@ -41,10 +42,8 @@ const DEFAULT_EXPORTS = ['default', 'app', 'handler'] as const;
  */
 export async function loadApp(spec: string, cwd: string, shape: AppShapeSetting = 'auto'): Promise<LoadedApp> {
   const parsed = parseAppSpec(spec);
-  const file = resolveModuleFile(parsed.module, cwd);
-  if (!file) {
-    throw new PreError('PRE_ERR_APP_LOAD', `Cannot find the app module '${parsed.module}' (from ${cwd}). Give a file, a directory with a package.json, or an installed package.`);
-  }
+  const file = findAppModule(spec, cwd);
+  await prepareTypeScript(file, cwd);
   let mod: Record<string, unknown>;
   try {
     mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
@@ -83,6 +82,20 @@ export async function loadApp(spec: string, cwd: string, shape: AppShapeSetting 
   }
   const app = detectShape(value, shape, `'${exportName}' of ${file}`, spec);
   return withLifecycle(withWebSocket(app, value, mod, file), value, mod, file);
+}
+
+/**
+ * The app's module file, or PRE_ERR_APP_LOAD when there is none or it is TypeScript this Node cannot
+ * run: the arbiter calls it before it binds and forks, so the mistake is reported once, at once.
+ */
+export function findAppModule(spec: string, cwd: string): string {
+  const { module } = parseAppSpec(spec);
+  const file = resolveModuleFile(module, cwd);
+  if (!file) {
+    throw new PreError('PRE_ERR_APP_LOAD', `Cannot find the app module '${module}' (from ${cwd}). Give a file, a directory with a package.json, or an installed package.`);
+  }
+  checkTypeScriptSupport(file, cwd);
+  return file;
 }
 
 const LIFECYCLE_HOOKS = ['onWorkerStart', 'onWorkerStop'] as const;

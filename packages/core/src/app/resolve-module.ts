@@ -18,7 +18,7 @@ export function resolveModuleFile(specifier: string, baseDir: string): string | 
 }
 
 function resolvePath(file: string): string | null {
-  for (const candidate of [file, `${file}.js`, `${file}.mjs`, `${file}.cjs`]) {
+  for (const candidate of [file, `${file}.js`, `${file}.mjs`, `${file}.cjs`, `${file}.ts`, `${file}.mts`]) {
     if (!existsSync(candidate)) continue;
     return statSync(candidate).isDirectory() ? resolveDirectory(candidate) : candidate;
   }
@@ -38,7 +38,7 @@ function resolveDirectory(dir: string, subpath = '.'): string | null {
     if (target) return resolvePath(path.join(dir, target));
   }
   if (subpath !== '.') return resolvePath(path.join(dir, subpath));
-  for (const index of ['index.js', 'index.mjs', 'index.cjs']) {
+  for (const index of ['index.js', 'index.mjs', 'index.cjs', 'index.ts', 'index.mts']) {
     if (existsSync(path.join(dir, index))) return path.join(dir, index);
   }
   return null;

@@ -1,12 +1,11 @@
 import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { PreError, errorMessage } from '../errors.js';
+import { cannotRunTypeScript, findTsx, importTsx, isTypeScriptFile, nodeStripsTypes, type TsxApi } from '../app/typescript.js';
+import { PreError } from '../errors.js';
+import { describeConfigError } from './config-error.js';
 
 export const DEFAULT_CONFIG_FILES = ['pre.config.js', 'pre.config.mjs', 'pre.config.ts', 'pre.config.mts'] as const;
-
-const TYPESCRIPT_FILE = /\.[mc]?ts$/;
 
 /** The config file to load: the one named, or a default one in `cwd` when present. */
 export function findConfigFile(named: string | null, cwd: string): string | null {
@@ -31,21 +30,17 @@ export function findConfigFile(named: string | null, cwd: string): string | null
 export async function importConfigFile(file: string, fresh = false): Promise<Record<string, unknown>> {
   const url = pathToFileURL(file);
   if (fresh) url.search = `?t=${Date.now()}-${Math.random().toString(36).slice(2)}`;
-  const typescript = TYPESCRIPT_FILE.test(file) && !nodeStripsTypes();
+  const typescript = isTypeScriptFile(file) && !nodeStripsTypes();
   const tsImport = typescript ? await findTsImport(file) : null;
   if (typescript && !tsImport) {
-    throw new PreError(
-      'PRE_ERR_CONFIG_FILE',
-      `Cannot load config file ${file}: Node ${process.version} cannot run TypeScript. Install tsx in the project (npm i -D tsx), ` +
-        'use Node 22.18 or newer (it strips types), or write the config as pre.config.js.',
-    );
+    throw new PreError('PRE_ERR_CONFIG_FILE', cannotRunTypeScript('config file', file));
   }
   let mod: Record<string, unknown>;
   try {
     // tsx imports each call in a namespace of its own, so a HUP sees an edited file there too.
     mod = (tsImport ? await tsImport(url.href, import.meta.url) : await import(url.href)) as Record<string, unknown>;
   } catch (err) {
-    throw new PreError('PRE_ERR_CONFIG_FILE', `Cannot load config file ${file}: ${errorMessage(err)}`, { cause: err });
+    throw new PreError('PRE_ERR_CONFIG_FILE', describeConfigError(file, err), { cause: err });
   }
   const config = mod.default;
   if (config === null || typeof config !== 'object' || Array.isArray(config)) {
@@ -57,25 +52,10 @@ export async function importConfigFile(file: string, fresh = false): Promise<Rec
   return config as Record<string, unknown>;
 }
 
-/** Node 22.18+ and 23.6+ import `.ts` files natively (type stripping); `process.features.typescript` says so. */
-function nodeStripsTypes(): boolean {
-  return Boolean((process.features as { typescript?: unknown }).typescript);
-}
-
-type TsImport = (specifier: string, parentURL: string) => Promise<unknown>;
-
 /** tsx's `tsImport`, from the project of the config file, else from the current directory; null when neither has tsx. */
-async function findTsImport(file: string): Promise<TsImport | null> {
-  for (const from of [file, path.join(process.cwd(), 'package.json')]) {
-    let dir: string;
-    try {
-      dir = path.dirname(createRequire(from).resolve('tsx/package.json'));
-    } catch {
-      continue; // not installed there
-    }
-    // The ESM build: tsx's CommonJS build of this API cannot find its own ESM half (tsx 4.23).
-    const api = (await import(pathToFileURL(path.join(dir, 'dist/esm/api/index.mjs')).href)) as { tsImport?: TsImport };
-    if (typeof api.tsImport === 'function') return api.tsImport;
-  }
-  return null;
+async function findTsImport(file: string): Promise<TsxApi['tsImport'] | null> {
+  const api = findTsx(file, process.cwd());
+  if (!api) return null;
+  const { tsImport } = await importTsx(api);
+  return typeof tsImport === 'function' ? tsImport : null;
 }

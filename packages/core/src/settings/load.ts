@@ -1,4 +1,6 @@
 import { PreError } from '../errors.js';
+import { closestName } from './did-you-mean.js';
+import { docsUrl } from './docs-url.js';
 import { findConfigFile, importConfigFile } from './config-file.js';
 import { parseCommandLine, splitCommandString, type RawSettings } from './parse-args.js';
 import { SETTINGS, SETTING_LIST, type SettingName, type Settings } from './registry.js';
@@ -95,7 +97,7 @@ function checkConfigFileKeys(values: Record<string, unknown>, file: string): Raw
       const hint = closestSettingName(key);
       throw new PreError(
         'PRE_ERR_UNKNOWN_SETTING',
-        `Unknown setting '${key}' in config file ${file}.${hint ? ` Did you mean '${hint}'?` : ''} See docs/settings.md.`,
+        `Unknown setting '${key}' in config file ${file}.${hint ? ` Did you mean '${hint}'?` : ''} See ${docsUrl('settings.md')}`,
       );
     }
     if (spec.cliOnly) {
@@ -108,28 +110,7 @@ function checkConfigFileKeys(values: Record<string, unknown>, file: string): Raw
 
 function closestSettingName(key: string): string | null {
   const normalized = key.replace(/([a-z])([A-Z])/g, '$1_$2').replace(/-/g, '_').toLowerCase();
-  let best: string | null = null;
-  let bestDistance = 3;
-  for (const name of Object.keys(SETTINGS)) {
-    const d = editDistance(normalized, name);
-    if (d < bestDistance) {
-      best = name;
-      bestDistance = d;
-    }
-  }
-  return best;
-}
-
-function editDistance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    const cur = [i];
-    for (let j = 1; j <= b.length; j++) {
-      cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    prev = cur;
-  }
-  return prev[b.length]!;
+  return closestName(normalized, Object.keys(SETTINGS));
 }
 
 /** The settings that can cross a process boundary (hooks are re-imported from the config file instead). */

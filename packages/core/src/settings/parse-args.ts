@@ -1,5 +1,6 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { PreError } from '../errors.js';
+import { closestName } from './did-you-mean.js';
 import { SETTING_LIST } from './registry.js';
 
 /** Raw values by setting name, as given on one source (strings, or string lists for repeatable flags). */
@@ -47,8 +48,8 @@ export function parseCommandLine(args: readonly string[], source = 'command line
   try {
     parsed = parseArgs({ args: [...args], options, allowPositionals: true, strict: true });
   } catch (err) {
-    const message = err instanceof Error ? err.message : String(err);
-    throw new PreError('PRE_ERR_USAGE', `${message.replace(/\. To specify a positional.*$/s, '.')} (in the ${source}; see pre --help)`);
+    const message = (err instanceof Error ? err.message : String(err)).replace(/\. To specify a positional.*$/s, '.');
+    throw new PreError('PRE_ERR_USAGE', `${message}${optionHint(err, options)} (in the ${source}; see pre --help)`);
   }
   const raw: RawSettings = new Map();
   for (const [key, value] of Object.entries(parsed.values)) {
@@ -65,6 +66,13 @@ export function parseCommandLine(args: readonly string[], source = 'command line
   }
   if (parsed.positionals[0] !== undefined) raw.set('app', parsed.positionals[0]);
   return { raw, help: parsed.values.help === true, version: parsed.values.version === true };
+}
+
+/** ` Did you mean '--workers'?` for an unknown long option one or two edits from a known one. */
+function optionHint(err: unknown, options: Options): string {
+  const unknown = /Unknown option '--([^'=]+)/.exec(err instanceof Error ? err.message : '')?.[1];
+  const hint = unknown ? closestName(unknown, Object.keys(options)) : null;
+  return hint ? ` Did you mean '--${hint}'?` : '';
 }
 
 /** Splits PRE_CMD_ARGS like a shell would for words and quotes (no expansion). */

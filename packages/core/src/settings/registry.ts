@@ -35,7 +35,7 @@ export const SETTINGS = {
     name: 'config', section: 'Config File', cli: ['-c', '--config'], meta: 'CONFIG', kind: 'string',
     validate: v.optionalString, default: null, defaultDoc: './pre.config.{js,mjs,ts,mts} when present',
     short: 'The config file to load.',
-    desc: 'A module (`.js`, `.mjs`, or TypeScript `.ts`/`.mts`) whose default export is the settings object, ideally built with `defineConfig({...})`. Without this option, `./pre.config.js`, `.mjs`, `.ts` or `.mts` in the current directory is loaded when it exists. TypeScript loads natively on Node versions that strip types, else through `tsx` when the project has it (see docs/configuration.md).',
+    desc: 'A module (`.js`, `.mjs`, or TypeScript `.ts`/`.mts`) whose default export is the settings object, ideally built with `defineConfig({...})`. Without this option, `./pre.config.js`, `.mjs`, `.ts` or `.mts` in the current directory is loaded when it exists. TypeScript loads natively on Node versions that strip types, else through `tsx` when the project has it (see [configuration.md](configuration.md)).',
     cliOnly: true,
   }),
   print_config: setting({
@@ -226,7 +226,7 @@ export const SETTINGS = {
     name: 'threads', section: 'Worker Processes', cli: ['--threads'], meta: 'INT', kind: 'int',
     validate: v.int(1), default: 1,
     short: 'Threads per worker, for worker classes that run threads.',
-    desc: 'Used by worker classes that run the app on several threads of one process (`threads`, `uws`); other classes refuse a value above 1 at start-up (see the worker classes\' capabilities in docs/writing-a-worker.md).',
+    desc: 'Used by worker classes that run the app on several threads of one process (`threads`, `uws`); other classes refuse a value above 1 at start-up (see the worker classes\' capabilities in [writing a worker class](writing-a-worker.md#capabilities)).',
   }),
   worker_connections: setting({
     name: 'worker_connections', section: 'Worker Processes', cli: ['--worker-connections'], meta: 'INT', kind: 'int',
@@ -353,7 +353,7 @@ export const SETTINGS = {
     name: 'control_socket', section: 'Control', cli: ['--control-socket'], meta: 'PATH', kind: 'string',
     validate: v.optionalString, default: null, defaultDoc: 'none (no control socket)',
     short: 'A unix socket for `pre ctl` (Gunicorn\'s gunicornc, Puma\'s pumactl).',
-    desc: 'The arbiter listens on this unix socket for `pre ctl` commands: `show workers`, `show stats`, `show config`, `show listeners`, `worker add [N]`, `worker remove [N]`, `worker kill PID`, `reload`, `reopen`, `shutdown [graceful|quick]`. See docs/operations.md.',
+    desc: 'The arbiter listens on this unix socket for `pre ctl` commands: `show workers`, `show stats`, `show config`, `show listeners`, `worker add [N]`, `worker remove [N]`, `worker kill PID`, `reload`, `reopen`, `shutdown [graceful|quick]`. See [operations.md](operations.md).',
   }),
   control_socket_mode: setting({
     name: 'control_socket_mode', section: 'Control', cli: ['--control-socket-mode'], meta: 'MODE', kind: 'int',
@@ -379,7 +379,7 @@ export const SETTINGS = {
     name: 'statsd_host', section: 'Metrics', cli: ['--statsd-host'], meta: 'HOST:PORT', kind: 'string',
     validate: v.optionalString, default: null, defaultDoc: 'none (no StatsD)',
     short: 'Send StatsD metrics to this UDP address.',
-    desc: 'Metrics with Gunicorn\'s names, so dashboards built for Gunicorn work: `gunicorn.requests`, `gunicorn.request.duration`, `gunicorn.request.status.<code>`, `gunicorn.workers`, `gunicorn.log.critical`, `gunicorn.log.error`, `gunicorn.log.warning`, `gunicorn.log.exception`. See docs/operations.md.',
+    desc: 'Metrics with Gunicorn\'s names, so dashboards built for Gunicorn work: `gunicorn.requests`, `gunicorn.request.duration`, `gunicorn.request.status.<code>`, `gunicorn.workers`, `gunicorn.log.critical`, `gunicorn.log.error`, `gunicorn.log.warning`, `gunicorn.log.exception`. See [operations.md](operations.md).',
   }),
   statsd_prefix: setting({
     name: 'statsd_prefix', section: 'Metrics', cli: ['--statsd-prefix'], meta: 'PREFIX', kind: 'string',

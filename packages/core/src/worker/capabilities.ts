@@ -1,3 +1,4 @@
+import { docsUrl } from '../settings/docs-url.js';
 import type { LoadedApp } from '../app/load.js';
 import { PreError } from '../errors.js';
 import { parseBindAddress } from '../listeners/address.js';
@@ -201,7 +202,7 @@ export function formatRefusals(refusals: readonly Refusal[], context: RefusalCon
   });
   if (!context.builtin) {
     const example = [...new Set(refusals.map((r) => `${r.capability}: true`))].join(', ');
-    lines.push(`If the class '${name}' does support this, declare it: static capabilities = { ...Worker.capabilities, ${example} } (see docs/writing-a-worker.md, "Capabilities").`);
+    lines.push(`If the class '${name}' does support this, declare it: static capabilities = { ...Worker.capabilities, ${example} } (see ${docsUrl('writing-a-worker.md#capabilities')}).`);
   }
   return lines.join('\n');
 }

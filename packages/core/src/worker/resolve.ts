@@ -1,7 +1,10 @@
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { resolveCoreFromAnywhere } from '../app/core-alias.js';
 import { resolveModuleFile } from '../app/resolve-module.js';
 import { PreError, errorMessage } from '../errors.js';
+import { docsUrl } from '../settings/docs-url.js';
+import { closestName } from '../settings/did-you-mean.js';
 import { capabilitiesOf, refuseUnsupported, type Refusal, type WorkerCapabilities } from './capabilities.js';
 import { WORKER_BRAND, Worker, type WorkerClass } from './worker.js';
 
@@ -38,11 +41,12 @@ export async function resolveWorkerClass(name: string, cwd: string): Promise<Res
   if (!file) {
     const message = builtin
       ? `worker class '${name}' needs ${builtin}: pnpm add ${builtin} (or npm install ${builtin})`
-      : `worker class '${name}': cannot find the module '${specifier}' from ${cwd}`;
+      : `worker class '${name}': cannot find the module '${specifier}' from ${cwd}.${builtinHint(name)}`;
     throw new PreError('PRE_ERR_WORKER_CLASS', message);
   }
   let mod: Record<string, unknown>;
   try {
+    if (!builtin) resolveCoreFromAnywhere(); // a worker class outside the project (by path, or linked) imports this @pre/core
     mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
   } catch (err) {
     throw new PreError('PRE_ERR_WORKER_CLASS', `worker class '${name}': cannot import ${file}: ${errorMessage(err)}`, { cause: err });
@@ -52,7 +56,7 @@ export async function resolveWorkerClass(name: string, cwd: string): Promise<Res
   if (typeof candidate === 'function' && !extendsWorker(candidate)) {
     // Without this check every worker would die with a TypeError and the arbiter would respawn it.
     const className = candidate.name || 'the class';
-    throw new PreError('PRE_ERR_WORKER_CLASS', `worker class '${name}': the ${which} of ${file} (${className}) does not extend Worker from @pre/core. Declare it as \`class ${candidate.name || 'MyWorker'} extends Worker\` with \`import { Worker } from '@pre/core'\` (see docs/writing-a-worker.md).`);
+    throw new PreError('PRE_ERR_WORKER_CLASS', `worker class '${name}': the ${which} of ${file} (${className}) does not extend Worker from @pre/core. Declare it as \`class ${candidate.name || 'MyWorker'} extends Worker\` with \`import { Worker } from '@pre/core'\` (see ${docsUrl('writing-a-worker.md')}).`);
   }
   if (!isWorkerClass(candidate)) {
     throw new PreError('PRE_ERR_WORKER_CLASS', `worker class '${name}': the ${which} of ${file} is not a worker class (a class extending Worker from @pre/core, with run() and stop()).`);
@@ -94,6 +98,12 @@ function extendsWorker(value: Function): boolean {
     if (Object.hasOwn(parent, WORKER_BRAND)) return true;
   }
   return false;
+}
+
+/** ` Did you mean 'threads'?` for a typo of a built-in class name. */
+function builtinHint(name: string): string {
+  const hint = closestName(name, Object.keys(BUILTIN_WORKER_CLASSES));
+  return hint ? ` Did you mean '${hint}'? (built-in classes: ${Object.keys(BUILTIN_WORKER_CLASSES).join(', ')})` : '';
 }
 
 function isWorkerClass(value: unknown): value is WorkerClass {

@@ -1,0 +1,86 @@
+// What docs/writing-a-worker.md promises worker authors about HttpDrain and countResponseBytes, checked on real sockets.
+import { once } from 'node:events';
+import http from 'node:http';
+import net, { type AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { HttpDrain, countResponseBytes } from '../src/index.js';
+
+const servers: http.Server[] = [];
+afterEach(async () => {
+  for (const server of servers.splice(0)) server.closeAllConnections();
+});
+
+async function listen(handler: http.RequestListener, drain: HttpDrain): Promise<number> {
+  const server = http.createServer(handler);
+  drain.track(server);
+  servers.push(server);
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return (server.address() as AddressInfo).port;
+}
+
+/** Opens a connection and sends one request; resolves once the server has the request. */
+async function sendRequest(port: number, arrived: Promise<unknown>): Promise<net.Socket> {
+  const socket = net.connect(port, '127.0.0.1');
+  socket.on('error', () => {}); // closeAll resets it
+  await once(socket, 'connect');
+  socket.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+  await arrived;
+  return socket;
+}
+
+describe('HttpDrain', () => {
+  it('drain() after closeAll() resolves once the dropped connections have closed', async () => {
+    const drain = new HttpDrain();
+    let requestArrived!: () => void;
+    const arrived = new Promise<void>((resolve) => (requestArrived = resolve));
+    const port = await listen(() => requestArrived(), drain); // never answers: a request stays in flight
+    const socket = await sendRequest(port, arrived);
+    const clientClosed = once(socket, 'close');
+    expect(drain.connections).toBe(1);
+    drain.closeAll();
+    const started = performance.now();
+    await drain.drain();
+    expect(drain.connections).toBe(0);
+    expect(performance.now() - started).toBeLessThan(2_000);
+    await clientClosed;
+  });
+
+  it('drain() alone waits for the request in flight', async () => {
+    const drain = new HttpDrain();
+    let respond!: () => void;
+    let requestArrived!: () => void;
+    const arrived = new Promise<void>((resolve) => (requestArrived = resolve));
+    const port = await listen((_req, res) => {
+      respond = () => res.end('done');
+      requestArrived();
+    }, drain);
+    const socket = await sendRequest(port, arrived);
+    let drained = false;
+    const draining = drain.drain().then(() => (drained = true));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(drained).toBe(false);
+    respond();
+    await draining;
+    expect(drained).toBe(true);
+    socket.destroy();
+  });
+});
+
+describe('countResponseBytes', () => {
+  it('counts the body bytes an app writes, strings in their encoding and buffers', async () => {
+    const drain = new HttpDrain();
+    let counted: () => number = () => -1;
+    const finished = new Promise<void>((resolve) => {
+      void listen((_req, res) => {
+        counted = countResponseBytes(res);
+        res.write('héllo '); // 7 bytes in UTF-8
+        res.write(Buffer.from([1, 2, 3]));
+        res.write('00ff', 'hex'); // 2 bytes
+        res.end('!', () => resolve());
+      }, drain).then((port) => http.get({ port, host: '127.0.0.1' }, (res) => res.resume()));
+    });
+    await finished;
+    expect(counted()).toBe(7 + 3 + 2 + 1);
+  });
+});
