@@ -22,7 +22,7 @@ export default class AsyncWorker extends Worker {
   async run(): Promise<void> {
     for (const listener of this.listeners) {
       const server = createNodeServer(this, this.#drain);
-      this.#websockets?.attach(server);
+      this.#websockets?.attach(server, (socket) => this.#drain.release(socket));
       // Node ignores `backlog` inside the options object when given an fd: pass it as an argument.
       server.listen({ fd: listener.fd }, this.settings.backlog);
       await once(server, 'listening');

@@ -83,8 +83,12 @@ export class NodeWebSockets {
     if (idleMs > 0) this.#keepAlive = setInterval(() => this.#checkAlive(), idleMs).unref();
   }
 
-  attach(server: Server): void {
-    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => void this.#upgrade(req, socket, head));
+  /** Handles the server's 'upgrade' event; `release` hands each upgraded connection out of the HTTP drain. */
+  attach(server: Server, release: (socket: object) => void): void {
+    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      release(req.socket);
+      void this.#upgrade(req, socket, head);
+    });
   }
 
   /** Graceful: 1001 after running handlers; fast: drop every socket. */

@@ -51,8 +51,6 @@ export class HttpDrain {
       this.#connections.set(socket, state);
       socket.once('close', () => this.#connections.delete(socket));
     });
-    // An upgraded connection (WebSocket) belongs to its handler now: the drain must not cut it as idle.
-    server.on('upgrade', (req: IncomingMessage) => this.#connections.delete(req.socket));
     server.prependListener('request', (req: IncomingMessage, res: ServerResponse) => {
       const state = this.#connections.get(req.socket);
       if (this.#draining) res.shouldKeepAlive = false;
@@ -62,6 +60,15 @@ export class HttpDrain {
       (res as ServerResponse & { [STATE]?: ConnectionState })[STATE] = state;
       res.once('close', onResponseClose);
     });
+  }
+
+  /**
+   * An upgraded connection (WebSocket) belongs to its handler now: the drain must not cut it as idle.
+   * Called by whoever handles 'upgrade' (a listener here would make node hand every Upgrade request
+   * to 'upgrade' even on servers that take none, leaving it unanswered).
+   */
+  release(socket: object): void {
+    this.#connections.delete(socket as Socket);
   }
 
   /** Graceful: stop accepting, let requests finish with `Connection: close`, close idle connections; resolves when none is left. */

@@ -1,11 +1,13 @@
 import { createServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { Worker } from '../worker/worker.js';
-import { createClientErrorHandler } from './client-error.js';
+import { createClientErrorHandler, createConnectHandler } from './client-error.js';
 import type { HttpDrain } from './drain.js';
 import { acceptProxyProtocol } from './proxy-protocol.js';
 import { parserLimits } from './request-checks.js';
+import { enforceRequestDeadlines } from './request-deadlines.js';
 import { createRequestListener, type RequestListenerOptions } from './request-listener.js';
+import { CheckedIncomingMessage } from './trailer-checks.js';
 import { tlsOptions } from './tls.js';
 
 /**
@@ -26,6 +28,9 @@ export function createNodeServer(worker: Worker, drain: HttpDrain, options: Requ
     connectionsCheckingInterval: 1000,
     noDelay: true,
     insecureHTTPParser: false,
+    requireHostHeader: true,
+    // Checks forbidden trailer fields before the app sees the end of the body (trailer-checks.ts).
+    IncomingMessage: CheckedIncomingMessage,
     ...parserLimits(settings),
   };
   const listener = createRequestListener(worker, { scheme: tls ? 'https' : 'http', ...options });
@@ -38,6 +43,9 @@ export function createNodeServer(worker: Worker, drain: HttpDrain, options: Requ
   server.maxHeadersCount = parserLimits(settings).maxHeadersCount;
   server.maxConnections = settings.worker_connections;
   server.on('clientError', createClientErrorHandler(worker.log));
+  server.on('connect', createConnectHandler(worker.log));
+  // A server that is handed connections without listening (sync) gets no timeouts from node itself.
+  enforceRequestDeadlines(server, { headersTimeoutMs: serverOptions.headersTimeout, requestTimeoutMs: requestTimeout });
   if (settings.proxy_protocol) acceptProxyProtocol(server, settings.proxy_allow_ips, worker.log);
   drain.track(server);
   return server;

@@ -8,18 +8,33 @@ export interface RequestRejection {
 
 type Limits = Pick<Settings, 'limit_request_line' | 'limit_request_fields' | 'limit_request_field_size'>;
 
+/** What checkRequest reads of a parsed request (an IncomingMessage, or a plain object in tests). */
+export type ParsedRequest = Pick<IncomingMessage, 'method' | 'url' | 'httpVersionMajor' | 'httpVersionMinor' | 'rawHeaders'>;
+
 /** Headers a request may carry only once (Gunicorn rejects duplicate Host and Content-Type too). */
 const SINGLE_HEADERS = new Set(['host', 'content-type', 'content-length', 'transfer-encoding']);
 const SINGLE_LENGTHS = new Set([...SINGLE_HEADERS].map((n) => n.length));
 
+/** RFC 9110 §7.2: Host = uri-host [ ":" port ]; uri-host is an IP literal in brackets or a reg-name. */
+const HOST = /^(?:\[[\w:.~!$&'()*+,;=-]+\]|(?:[\w.~!$&'()*+,;=-]|%[\da-fA-F]{2})*)(?::\d*)?$/;
+/** RFC 9112 §3.2.2: absolute-form, scheme "://" authority; the authority is what Host must repeat. */
+const ABSOLUTE_FORM = /^[a-zA-Z][a-zA-Z\d+.-]*:\/\/([^/?#]*)/;
+
 /**
- * What node:http's parser lets through but pre refuses: Gunicorn's request limits, duplicate Host or
- * Content-Type (node keeps the first one silently) and HTTP versions other than 1.x.
+ * What node:http's parser lets through but pre refuses (RFC 9112 and RFC 9110 MUSTs, Gunicorn's
+ * limits): versions other than 1.0/1.1; request targets in a form the method does not allow; a missing,
+ * repeated or invalid Host, or one that differs from an absolute-form target; duplicate single headers
+ * (node keeps the first one silently); a Transfer-Encoding on HTTP/1.0, an empty one, or a coding other
+ * than chunked. One scan of `rawHeaders`, no `req.headers` built: this runs on every request.
  */
-export function checkRequest(req: IncomingMessage, limits: Limits): RequestRejection | null {
-  if (req.httpVersionMajor !== 1) return { status: 400, reason: 'Invalid HTTP version' };
+export function checkRequest(req: ParsedRequest, limits: Limits): RequestRejection | null {
+  // HTTP/0.9's request line has no version at all: not an HTTP/1 request line. Others are well-formed but unsupported.
+  if (req.httpVersionMajor === 0) return { status: 400, reason: 'Invalid HTTP version' };
+  if (req.httpVersionMajor !== 1 || req.httpVersionMinor > 1) return { status: 505, reason: 'HTTP version not supported' };
+  const method = req.method ?? '';
+  const url = req.url ?? '';
   const lineLimit = limits.limit_request_line;
-  if (lineLimit > 0 && (req.method ?? '').length + (req.url ?? '').length + 10 > lineLimit) {
+  if (lineLimit > 0 && method.length + url.length + 10 > lineLimit) {
     return { status: 414, reason: 'Request line too long' };
   }
   const raw = req.rawHeaders;
@@ -27,6 +42,8 @@ export function checkRequest(req: IncomingMessage, limits: Limits): RequestRejec
   if (fieldLimit > 0 && raw.length / 2 > fieldLimit) return { status: 431, reason: 'Too many header fields' };
   const sizeLimit = limits.limit_request_field_size;
   let seen: Set<string> | null = null;
+  let host: string | undefined;
+  let transferEncoding: string | undefined;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!;
     if (sizeLimit > 0 && name.length + 2 + raw[i + 1]!.length > sizeLimit) return { status: 431, reason: 'Header field too large' };
@@ -35,9 +52,53 @@ export function checkRequest(req: IncomingMessage, limits: Limits): RequestRejec
       seen ??= new Set();
       if (seen.has(lower)) return { status: 400, reason: `Duplicate ${lower} header` };
       seen.add(lower);
+      if (lower === 'host') host = raw[i + 1]!;
+      else if (lower === 'transfer-encoding') transferEncoding = raw[i + 1]!;
     }
   }
+  const targetRejection = checkTarget(method, url, host, req.httpVersionMinor === 1);
+  if (targetRejection) return targetRejection;
+  if (transferEncoding !== undefined) return checkTransferEncoding(transferEncoding, req.httpVersionMinor);
   return null;
+}
+
+/**
+ * RFC 9112 §3.2: the request-target form must suit the method (asterisk-form for OPTIONS only,
+ * authority-form for CONNECT only, no fragment), and Host must be there on HTTP/1.1, valid, and equal
+ * to the authority of an absolute-form target (userinfo in it is an error, RFC 9110 §4.2.4).
+ */
+export function checkTarget(method: string, url: string, host: string | undefined, http11: boolean): RequestRejection | null {
+  if (http11 && host === undefined) return { status: 400, reason: 'Missing Host header' };
+  if (host !== undefined && !HOST.test(host)) return { status: 400, reason: 'Invalid Host header' };
+  const first = url.charCodeAt(0);
+  if (first === 0x2f /* / */) {
+    return url.includes('#') ? { status: 400, reason: 'Invalid request target' } : null;
+  }
+  if (url === '*') return method === 'OPTIONS' ? null : { status: 400, reason: 'Invalid request target' };
+  const absolute = ABSOLUTE_FORM.exec(url);
+  if (!absolute || url.includes('#')) return { status: 400, reason: 'Invalid request target' };
+  const authority = absolute[1]!;
+  if (authority.includes('@')) return { status: 400, reason: 'Invalid request target' };
+  if (host !== undefined && host.toLowerCase() !== authority.toLowerCase()) return { status: 400, reason: 'Host does not match the request target' };
+  return null;
+}
+
+/**
+ * RFC 9112 §6.1 and §6.3: a Transfer-Encoding on HTTP/1.0 means faulty framing; the codings must be a
+ * non-empty list ending in chunked, with chunked once; a coding pre does not decode before it is 501
+ * (node would hand the app the still-encoded bytes as the body).
+ */
+export function checkTransferEncoding(value: string, httpVersionMinor: number): RequestRejection | null {
+  if (httpVersionMinor === 0) return { status: 400, reason: 'Transfer-Encoding on HTTP/1.0' };
+  if (value.length === 7 && value.toLowerCase() === 'chunked') return null;
+  const codings = value.split(',');
+  for (let i = 0; i < codings.length; i++) {
+    const coding = codings[i]!.trim().toLowerCase();
+    if (coding === '') return { status: 400, reason: 'Invalid Transfer-Encoding' };
+    const last = i === codings.length - 1;
+    if ((coding === 'chunked') !== last) return { status: 400, reason: 'Invalid Transfer-Encoding' };
+  }
+  return codings.length === 1 ? null : { status: 501, reason: 'Transfer coding not implemented' };
 }
 
 /**

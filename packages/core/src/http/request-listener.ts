@@ -6,6 +6,7 @@ import type { Worker } from '../worker/worker.js';
 import { countResponseBytes, nodeAccessLogEntry } from './access-entry.js';
 import { ForwardedHeaders } from './forwarded.js';
 import { checkRequest } from './request-checks.js';
+import { isRefused, markRefused, type CheckedIncomingMessage } from './trailer-checks.js';
 
 export interface RequestListenerOptions {
   /** The scheme fetch-style apps see in `request.url`. */
@@ -49,6 +50,9 @@ export function createRequestListener(worker: Worker, options: RequestListenerOp
   };
 
   return function onRequest(req, res) {
+    // A request pipelined behind a refused one: its connection closes after the refusal; the app never sees it.
+    if (isRefused(req.socket)) return;
+    (req as CheckedIncomingMessage).response = res;
     // First, so hooks, the access log and the app all see the client as the trusted proxy names it.
     const rejection = forwarded.apply(req) ?? checkRequest(req, settings);
     const started = performance.now();
@@ -68,6 +72,7 @@ export function createRequestListener(worker: Worker, options: RequestListenerOp
     });
 
     if (rejection) {
+      markRefused(req.socket);
       log.debug(`Rejected request from ${req.socket.remoteAddress ?? 'unknown'} with ${rejection.status}: ${rejection.reason}`);
       const body = `${rejection.reason}\n`;
       res.writeHead(rejection.status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(body), connection: 'close' });
