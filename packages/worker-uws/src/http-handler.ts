@@ -77,6 +77,13 @@ class UwsFetchContext implements FetchContext {
   get httpVersion(): string {
     return '1.1';
   }
+  /** Path and query as uWS received them. */
+  get rawUrl(): string {
+    return this.#exchange.head.url;
+  }
+  get headerNamesLowercased(): boolean {
+    return true;
+  }
 }
 
 /**

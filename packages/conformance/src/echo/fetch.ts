@@ -12,6 +12,7 @@ interface RawFetchContext {
   readonly rawHeaders?: readonly string[];
   readonly httpVersion?: string;
   readonly rawUrl?: string;
+  readonly headerNamesLowercased?: boolean;
 }
 
 export async function echoFetch(request: Request, context?: RawFetchContext): Promise<Response> {
@@ -25,7 +26,7 @@ export async function echoFetch(request: Request, context?: RawFetchContext): Pr
     headers: rawHeaders ? pairs(rawHeaders) : [...request.headers],
     trailers: [],
     body_b64: body.toString('base64'),
-    raw: rawHeaders !== undefined && context?.httpVersion !== undefined,
+    raw: rawHeaders === undefined || context?.httpVersion === undefined ? false : context.headerNamesLowercased ? 'names-lowercased' : true,
   };
   return new Response(echoBody(view), { status: 200, headers: { 'content-type': 'application/json; charset=utf-8' } });
 }

@@ -10,8 +10,11 @@ export interface EchoView {
   headers: [string, string][];
   trailers: [string, string][];
   body_b64: string;
-  /** False when the class offers the app no raw view: names, order, repeats or the target may be normalised. */
-  raw: boolean;
+  /**
+   * False when the class offers the app no raw view: names, order, repeats or the target may be
+   * normalised. `'names-lowercased'`: raw, except that the class cannot see the case of header names.
+   */
+  raw: boolean | 'names-lowercased';
 }
 
 export function splitTarget(target: string): { path: string; query: string | null } {

@@ -12,6 +12,10 @@ export interface FetchContext {
   readonly rawHeaders?: readonly string[];
   /** `'1.1'` or `'1.0'`, when the worker class knows it. */
   readonly httpVersion?: string;
+  /** The request-target as received (undecoded, unnormalised), when the worker class knows it. */
+  readonly rawUrl?: string;
+  /** True when the class cannot see the case of header names (uWS lower-cases them before pre sees them). */
+  readonly headerNamesLowercased?: boolean;
 }
 
 export interface ToRequestOptions {

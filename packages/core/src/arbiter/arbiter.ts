@@ -477,6 +477,10 @@ export class Arbiter implements ArbiterInfo, ArbiterControl {
   async stop(graceful: boolean, exitCode: number = ExitCode.OK): Promise<void> {
     this.#stopping = true;
     this.#exitCode ??= exitCode;
+    // Gunicorn's order: let go of the sockets first, so once the workers stop accepting, new connections
+    // are refused at once instead of waiting in the backlog until this process exits. (A new master
+    // after USR2 has its own copies, and the unix socket files it serves on stay.)
+    this.#listeners.closeAll(this.#upgrade.childRunning);
     for (const worker of this.#pool.workers) worker.kill(graceful ? 'SIGTERM' : 'SIGQUIT');
     const deadline = Date.now() + this.#settings.graceful_timeout * 1000;
     while (this.#pool.size > 0 && Date.now() < deadline) {

@@ -77,6 +77,14 @@ export function createClientErrorHandler(log: Logger): (err: ParserError, socket
       socket.destroy();
       return;
     }
+    // Bytes after a request that said `Connection: close`: RFC 9112 §9.6 says process no further
+    // request, but the answers to the requests before it are still owed. Leave the connection to them
+    // (node closes it after the last one); with nothing in flight, close it now.
+    if (err.code === 'HPE_CLOSED_CONNECTION') {
+      log.debug(`Ignored bytes after Connection: close from ${socket.remoteAddress ?? 'unknown'}`);
+      if (!(socket as Socket & { _httpMessage?: object | null })._httpMessage) socket.destroySoon?.();
+      return;
+    }
     const { status, reason } = rejectionFor(err);
     log.debug(`Rejected request from ${socket.remoteAddress ?? 'unknown'} with ${status}: ${reason} (${err.code ?? err.message})`);
     // A response already under way on this connection cannot be followed by another one.

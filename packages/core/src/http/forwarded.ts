@@ -38,6 +38,20 @@ export class ForwardedHeaders {
     return false;
   }
 
+  /**
+   * Removes the proxy headers of an untrusted peer from `rawHeaders` (what the fetch adapter and apps
+   * that read raw headers see) and from `headers` (node builds it lazily from rawHeaders; drop the
+   * fields there too in case something built it already).
+   */
+  #strip(req: IncomingMessage): void {
+    const raw = req.rawHeaders;
+    for (let i = raw.length - 2; i >= 0; i -= 2) {
+      const name = raw[i]!;
+      if (this.#lengths.has(name.length) && this.#names.has(name.toLowerCase())) raw.splice(i, 2);
+    }
+    for (const name of this.#names) delete req.headers[name];
+  }
+
   /** The lower-case names of the headers this class reads. */
   get headerNames(): ReadonlySet<string> {
     return this.#names;
@@ -80,8 +94,7 @@ export class ForwardedHeaders {
     // Decided once per connection, from its own peer, before any request on it rewrote the address.
     socket[TRUSTED] ??= this.#trusted.allows(socket.remoteAddress);
     if (!socket[TRUSTED]) {
-      for (const [name] of this.#scheme) delete req.headers[name];
-      for (const name of this.#forwarders) delete req.headers[name];
+      this.#strip(req);
       return null;
     }
     const view = this.read((name) => {
