@@ -7,6 +7,7 @@ export type { ListenerInfo } from './listeners/address.js';
 export { loadApp, runLifecycleHook, type AppLifecycle, type LoadedApp, type NodeListener } from './app/load.js';
 export { fetchToNodeListener, toWebRequest, writeWebResponse, type FetchHandler, type FetchContext } from './app/fetch-adapter.js';
 export { createNodeServer } from './http/node-server.js';
+export type { RequestReporter } from './http/request-reporter.js';
 export { createRequestListener, type RequestListenerOptions } from './http/request-listener.js';
 export { HttpDrain, DRAIN_IDLE_MS } from './http/drain.js';
 export { nodeAccessLogEntry } from './http/access-entry.js';

@@ -88,7 +88,7 @@ export default class ThreadsWorker extends Worker {
       fds: this.#sharedFds ?? copies.map((copy) => copy.fd),
       settings: this.#threadSettings(),
       hooks: { preRequest: Boolean(this.settings.pre_request), postRequest: Boolean(this.settings.post_request) },
-      accessLog: this.accessLog.enabled,
+      accessLog: this.wantsAccessEntries,
       beatMs: this.#tickMs / 2,
       balance: this.#balance,
     }, {

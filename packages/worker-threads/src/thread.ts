@@ -164,7 +164,6 @@ async function main(): Promise<void> {
   port.on('message', (message: MainMessage) => {
     if (message.type === 'pre_request_done') worker.hookDone(message.id);
     else if (message.type === 'stop') {
-      worker.alive = false;
       void worker
         .stop(message.graceful)
         .then(() => runLifecycleHook(app, 'onWorkerStop', info, settings.graceful_timeout * 1000, 'graceful_timeout'))

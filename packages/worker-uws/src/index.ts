@@ -67,7 +67,7 @@ export default class UwsWorker extends Worker {
       for (let index = 1; index < this.settings.threads; index++) {
         const link = new ThreadLink(this, {
           index, appSpec: app.spec, appShape: this.settings.app_shape, cwd: process.cwd(), settings, listeners: this.listeners,
-          hooks: this.hasRequestHooks, accessLog: this.accessLog.enabled,
+          hooks: this.hasRequestHooks, accessLog: this.wantsAccessEntries,
         });
         this.#threads.push(link);
         await link.started();

@@ -38,7 +38,7 @@ export function headerRecord(flat: readonly string[]): Record<string, string> {
 export function reportFinished(worker: Worker, request: FinishedRequest): void {
   const requestHeaders = request.requestHeaders ?? {};
   const responseHeaders = request.responseHeaders ?? {};
-  const entry: AccessLogEntry | null = worker.accessLog.enabled
+  const entry: AccessLogEntry | null = worker.wantsAccessEntries
     ? {
         remoteAddress: request.remoteAddress,
         method: request.method,
@@ -66,7 +66,7 @@ export function reportFinished(worker: Worker, request: FinishedRequest): void {
 export function workerSink(worker: Worker): RequestSink {
   return {
     hooks: worker.hasRequestHooks,
-    accessLog: worker.accessLog.enabled,
+    accessLog: worker.wantsAccessEntries,
     started: (info) => worker.requestStarted(info),
     finished: (request) => reportFinished(worker, request),
   };

@@ -38,11 +38,6 @@ export class HttpDrain {
     return this.#draining;
   }
 
-  /** Number of open connections across the tracked servers. */
-  get connections(): number {
-    return this.#connections.size;
-  }
-
   track(server: HttpServer): void {
     this.#servers.push(server);
     // Requests of an HTTPS server arrive on the TLS socket, not on the TCP one under it.

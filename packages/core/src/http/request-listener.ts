@@ -17,13 +17,14 @@ export interface RequestListenerOptions {
  * worker) when the app throws or rejects, the access log, and request accounting for max_requests.
  */
 export function createRequestListener(worker: Worker, options: RequestListenerOptions = {}): (req: IncomingMessage, res: ServerResponse) => void {
-  const { app, settings, log, accessLog } = worker;
+  const { app, settings, log } = worker;
   const onAppError = (err: unknown): void => log.exception('Error handling request', err);
   const appListener: NodeListener = app.shape === 'node'
     ? app.listener
     : fetchToNodeListener(app.fetch, onAppError, { scheme: options.scheme ?? 'http' });
-  const logAccess = accessLog.enabled;
+  const logAccess = worker.wantsAccessEntries;
   const hooks = worker.hasRequestHooks;
+  const countBytes = logAccess || hooks;
   const closeAfterResponse = settings.keepalive === 0;
   const forwarded = new ForwardedHeaders(settings);
 
@@ -54,17 +55,16 @@ export function createRequestListener(worker: Worker, options: RequestListenerOp
     const started = performance.now();
     const startTime = logAccess ? Date.now() : 0;
     if (closeAfterResponse) res.shouldKeepAlive = false;
-    const bytesWritten = logAccess ? countResponseBytes(res) : null;
+    const bytesWritten = countBytes ? countResponseBytes(res) : null;
     const info: RequestInfo | undefined = hooks
       ? { method: req.method ?? '', url: req.url ?? '', headers: req.headers, remoteAddress: req.socket.remoteAddress }
       : undefined;
 
     res.once('close', () => {
       const durationMs = performance.now() - started;
-      const entry = bytesWritten
-        ? nodeAccessLogEntry(req, res, startTime, durationMs, contentLength(res) ?? bytesWritten())
-        : null;
-      worker.requestFinished(entry, info, info && { status: res.statusCode, bytes: bytesWritten?.(), durationMs });
+      const bytes = bytesWritten ? contentLength(res) ?? bytesWritten() : undefined;
+      const entry = logAccess ? nodeAccessLogEntry(req, res, startTime, durationMs, bytes) : null;
+      worker.requestFinished(entry, info, info && { status: res.statusCode, bytes, durationMs });
     });
 
     if (rejection) {
