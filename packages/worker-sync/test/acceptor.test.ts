@@ -1,7 +1,8 @@
 import { once } from 'node:events';
 import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Acceptor, SPARE_COPIES, type ListenerCopy } from '../src/acceptor.js';
+import type { ListenerCopy } from '@pre/core';
+import { Acceptor, SPARE_COPIES } from '../src/acceptor.js';
 
 /** Each "copy" is a listening socket of its own on 127.0.0.1, so a test can tell which one the acceptor uses. */
 const servers: Server[] = [];

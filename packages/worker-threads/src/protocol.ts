@@ -1,7 +1,4 @@
-import type { AccessLogEntry, LogLevel, RequestInfo, ResponseInfo, Worker } from '@pre/core';
-
-/** A listener copy from the arbiter (@pre/core does not export the type by name). */
-export type ListenerCopy = Awaited<ReturnType<Worker['duplicateListener']>>;
+import type { AccessLogEntry, RequestInfo, ResponseInfo, ThreadLogMessage } from '@pre/core';
 
 /** What the main thread gives each thread (structured-cloned: no functions). */
 export interface ThreadData {
@@ -39,7 +36,7 @@ export type ThreadMessage =
   /** Requests finished with details (bare counts go through SharedThreadState). */
   | { readonly type: 'finished'; readonly records: readonly FinishedRecord[] }
   | { readonly type: 'pre_request'; readonly id: number; readonly request: RequestInfo }
-  | { readonly type: 'log'; readonly level: LogLevel; readonly message: string; readonly stack?: string }
+  | ThreadLogMessage
   | { readonly type: 'stopped' };
 
 export type MainMessage =

@@ -10,13 +10,12 @@ import { ServerResponse, type IncomingMessage, type Server } from 'node:http';
 import type { Socket } from 'node:net';
 import { parentPort, workerData } from 'node:worker_threads';
 import {
-  HttpDrain, Worker, accessLogHeaders, createNodeServer, loadApp, runLifecycleHook,
+  HttpDrain, ThreadLogger, Worker, accessLogHeaders, createNodeServer, loadApp, runLifecycleHook,
   type AccessLog, type AccessLogEntry, type LoadedApp, type LogLevel, type RequestInfo, type ResponseInfo, type Settings,
 } from '@pre/core';
 import { AcceptBalance } from './accept-balance.js';
 import { toWireEntry, type FinishedRecord, type MainMessage, type ThreadData, type ThreadMessage } from './protocol.js';
 import { SharedThreadState } from './shared-state.js';
-import { ThreadLogger } from './thread-logger.js';
 
 const port = parentPort!;
 const data = workerData as ThreadData;

@@ -1,5 +1,5 @@
 import { Worker as Thread } from 'node:worker_threads';
-import type { Worker } from '@pre/core';
+import { writeThreadLog, type Worker } from '@pre/core';
 import { reportFinished } from './request-sink.js';
 import type { FromThread, ThreadData, ToThread } from './thread-protocol.js';
 
@@ -9,12 +9,14 @@ const THREAD_ENTRY = new URL('./thread.js', import.meta.url);
 export class ThreadLink {
   readonly #thread: Thread;
   readonly #worker: Worker;
+  readonly #prefix: string;
   #lastSeen = performance.now();
   #stopped: Promise<void> | null = null;
   readonly #exited: Promise<void>;
 
   constructor(worker: Worker, data: ThreadData) {
     this.#worker = worker;
+    this.#prefix = `[thread ${data.index}]`;
     this.#thread = new Thread(THREAD_ENTRY, { workerData: data });
     this.#exited = new Promise((resolve) => this.#thread.once('exit', () => resolve()));
   }
@@ -58,7 +60,7 @@ export class ThreadLink {
         );
         break;
       case 'log':
-        worker.log[message.level](message.message);
+        writeThreadLog(worker.log, message, this.#prefix);
         break;
       default:
         break;

@@ -4,27 +4,19 @@
  * the worker's main thread, which owns hooks, the access log and max_requests.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { PreError, loadApp, type Logger, type RequestInfo } from '@pre/core';
+import { PreError, ThreadLogger, loadApp, type RequestInfo } from '@pre/core';
 import { installLightResponse } from './light-response.js';
 import { loadUws } from './native.js';
 import { maxHeaderBytes } from './request-head.js';
 import type { FinishedRequest, RequestSink } from './request-sink.js';
 import { UwsServer } from './server.js';
-import type { FromThread, LogLevelName, ThreadData, ToThread } from './thread-protocol.js';
+import type { FromThread, ThreadData, ToThread } from './thread-protocol.js';
 
 const data = workerData as ThreadData;
 const port = parentPort!;
 const post = (message: FromThread): void => port.postMessage(message);
 
-const logAt = (level: LogLevelName) => (message: string): void => post({ type: 'log', level, message: `[thread ${data.index}] ${message}` });
-const log: Logger = {
-  debug: logAt('debug'),
-  info: logAt('info'),
-  warning: logAt('warning'),
-  error: logAt('error'),
-  critical: logAt('critical'),
-  exception: (message, err) => logAt('error')(`${message}\n${err instanceof Error && err.stack ? err.stack : String(err)}`),
-};
+const log = new ThreadLogger(port, data.settings.loglevel);
 
 /** Finished requests go to the main thread in one message per event loop turn. */
 let batch: FinishedRequest[] = [];
