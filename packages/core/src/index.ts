@@ -9,7 +9,7 @@ export { loadApp, runLifecycleHook, type AppLifecycle, type LoadedApp, type Node
 export { fetchToNodeListener, toWebRequest, writeWebResponse, type FetchHandler, type FetchContext } from './app/fetch-adapter.js';
 export { inMemoryResponseBody, type InMemoryBody } from './app/response-body.js';
 export { createNodeServer } from './http/node-server.js';
-export type { RequestReporter } from './http/request-reporter.js';
+export type { RequestReporter, ServedApp } from './http/request-reporter.js';
 export { createRequestListener, type RequestListenerOptions } from './http/request-listener.js';
 export { HttpDrain, DRAIN_IDLE_MS } from './http/drain.js';
 export { heartbeatInterval } from './worker/heartbeat.js';

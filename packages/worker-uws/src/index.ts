@@ -2,7 +2,7 @@ import { PreError, Worker, serializableSettings, type ListenerInfo, type Setting
 import { installLightResponse } from './light-response.js';
 import { loadUws } from './native.js';
 import { maxHeaderBytes } from './request-head.js';
-import { workerSink } from './request-sink.js';
+import { reporterSink } from './request-sink.js';
 import { UwsServer } from './server.js';
 import { ThreadLink } from './thread-link.js';
 import { checkUwsSettings } from './settings-check.js';
@@ -58,7 +58,7 @@ export default class UwsWorker extends Worker {
     const uws = loadUws(maxHeaderBytes(this.settings));
     installLightResponse();
     this.#server = new UwsServer({
-      uws, fetch: app.fetch, websocket: app.websocket, settings: this.settings, listeners: this.listeners, log: this.log, sink: workerSink(this), apps: this.settings.threads,
+      uws, fetch: app.fetch, websocket: app.websocket, settings: this.settings, listeners: this.listeners, log: this.log, sink: reporterSink(this), apps: this.settings.threads,
     });
     this.#server.listen();
     const settings = serializableSettings(this.settings) as unknown as Settings;

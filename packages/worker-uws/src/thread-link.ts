@@ -1,5 +1,5 @@
 import { Worker as Thread } from 'node:worker_threads';
-import { writeThreadLog, type Worker } from '@pre/core';
+import { writeThreadLog, type RequestReporter } from '@pre/core';
 import { reportFinished } from './request-sink.js';
 import type { FromThread, ThreadData, ToThread } from './thread-protocol.js';
 
@@ -8,14 +8,15 @@ const THREAD_ENTRY = new URL('./thread.js', import.meta.url);
 /** The worker's main thread side of one extra uWS thread. */
 export class ThreadLink {
   readonly #thread: Thread;
-  readonly #worker: Worker;
+  readonly #reporter: RequestReporter;
   readonly #prefix: string;
   #lastSeen = performance.now();
   #stopped: Promise<void> | null = null;
   readonly #exited: Promise<void>;
 
-  constructor(worker: Worker, data: ThreadData) {
-    this.#worker = worker;
+  /** `reporter` (the Worker) receives the thread's requests and log lines. */
+  constructor(reporter: RequestReporter, data: ThreadData) {
+    this.#reporter = reporter;
     this.#prefix = `[thread ${data.index}]`;
     this.#thread = new Thread(THREAD_ENTRY, { workerData: data });
     this.#exited = new Promise((resolve) => this.#thread.once('exit', () => resolve()));
@@ -48,19 +49,19 @@ export class ThreadLink {
 
   #handle(message: FromThread): void {
     this.#lastSeen = performance.now();
-    const worker = this.#worker;
+    const reporter = this.#reporter;
     switch (message.type) {
       case 'finished':
-        for (const request of message.requests) reportFinished(worker, request);
+        for (const request of message.requests) reportFinished(reporter, request);
         break;
       case 'start':
-        worker.requestStarted(message.info).then(
+        reporter.requestStarted(message.info).then(
           () => this.#post({ type: 'started', id: message.id }),
           (err: unknown) => this.#post({ type: 'started', id: message.id, error: String(err) }),
         );
         break;
       case 'log':
-        writeThreadLog(worker.log, message, this.#prefix);
+        writeThreadLog(reporter.log, message, this.#prefix);
         break;
       default:
         break;

@@ -1,6 +1,8 @@
+import type { LoadedApp } from '../app/load.js';
 import type { RequestInfo, ResponseInfo } from '../hooks.js';
 import type { AccessLogEntry } from '../logging/access-log.js';
 import type { Logger } from '../logging/error-log.js';
+import type { Settings } from '../settings/registry.js';
 
 /**
  * Where a served request is reported: the HTTP layer calls `requestStarted` before the app sees a
@@ -18,4 +20,13 @@ export interface RequestReporter {
   requestStarted(request: RequestInfo): Promise<void>;
   /** Counts the request, writes its access log line, runs `post_request`. */
   requestFinished(entry: AccessLogEntry | null, request?: RequestInfo, response?: ResponseInfo): void;
+}
+
+/**
+ * What `createNodeServer` and `createRequestListener` serve: the settings, the app, and where each
+ * request is reported. A `Worker` is one; a worker thread builds its own (see @pre/worker-threads).
+ */
+export interface ServedApp extends RequestReporter {
+  readonly settings: Settings;
+  readonly app: LoadedApp;
 }

@@ -1,7 +1,7 @@
 import type { LoadedApp } from '../app/load.js';
 import { runHook, type RequestInfo, type ResponseInfo, type WorkerInfo } from '../hooks.js';
 import type { ListenerInfo } from '../listeners/address.js';
-import type { RequestReporter } from '../http/request-reporter.js';
+import type { ServedApp } from '../http/request-reporter.js';
 import type { AccessLog, AccessLogEntry } from '../logging/access-log.js';
 import type { Logger } from '../logging/error-log.js';
 import type { RequestMetrics } from '../metrics/worker-metrics.js';
@@ -60,7 +60,7 @@ export interface WorkerClass {
  * TERM (graceful) or INT/QUIT (fast). A class implements `run` and `stop`, and reports each request
  * through `requestStarted`/`requestFinished` so hooks, the access log and `max_requests` work alike everywhere.
  */
-export abstract class Worker implements RequestReporter {
+export abstract class Worker implements ServedApp {
   static readonly [WORKER_BRAND] = true;
   static readonly bindsOwnListeners: boolean = false;
   /**
