@@ -13,6 +13,7 @@ export type { RequestReporter, ServedApp } from './http/request-reporter.js';
 export { createRequestListener, type RequestListenerOptions } from './http/request-listener.js';
 export { HttpDrain, DRAIN_IDLE_MS } from './http/drain.js';
 export { heartbeatInterval } from './worker/heartbeat.js';
+export { PreRequestAsker, answerPreRequest, type PreRequestMessage, type PreRequestDoneMessage } from './worker/thread-pre-request.js';
 export { nodeAccessLogEntry } from './http/access-entry.js';
 export { ForwardedHeaders, type ForwardedView } from './http/forwarded.js';
 export { checkRequestHead, parserLimits, type RequestLimits, type RequestRejection } from './http/request-checks.js';

@@ -1,4 +1,4 @@
-import { PreError, Worker, heartbeatInterval, serializableSettings, writeThreadLog, type ListenerCopy, type WorkerCapabilities } from '@pre/core';
+import { PreError, Worker, answerPreRequest, heartbeatInterval, serializableSettings, writeThreadLog, type ListenerCopy, type WorkerCapabilities } from '@pre/core';
 import { writeHungResponse } from './hung-response.js';
 import { fromWireEntry, type ThreadMessage } from './protocol.js';
 import { AcceptBalance } from './accept-balance.js';
@@ -131,7 +131,7 @@ export default class ThreadsWorker extends Worker {
         }
         return;
       case 'pre_request':
-        void this.requestStarted(message.request).then(() => slot.send({ type: 'pre_request_done', id: message.id }));
+        answerPreRequest(this, message, (answer) => slot.send(answer));
         return;
       case 'log':
         writeThreadLog(this.log, message, `[thread ${slot.index}]`);

@@ -1,4 +1,4 @@
-import type { AccessLogEntry, RequestInfo, ResponseInfo, ThreadLogMessage } from '@pre/core';
+import type { AccessLogEntry, PreRequestDoneMessage, PreRequestMessage, RequestInfo, ResponseInfo, ThreadLogMessage } from '@pre/core';
 
 /** What the main thread gives each thread (structured-cloned: no functions). */
 export interface ThreadData {
@@ -35,13 +35,13 @@ export type ThreadMessage =
   | { readonly type: 'boot_error'; readonly message: string }
   /** Requests finished with details (bare counts go through SharedThreadState). */
   | { readonly type: 'finished'; readonly records: readonly FinishedRecord[] }
-  | { readonly type: 'pre_request'; readonly id: number; readonly request: RequestInfo }
+  | PreRequestMessage
   | ThreadLogMessage
   | { readonly type: 'stopped' };
 
 export type MainMessage =
   | { readonly type: 'stop'; readonly graceful: boolean }
-  | { readonly type: 'pre_request_done'; readonly id: number };
+  | PreRequestDoneMessage;
 
 export function toWireEntry(entry: AccessLogEntry, headers: { request: readonly string[]; response: readonly string[] }): WireAccessEntry {
   const { requestHeader, responseHeader, ...rest } = entry;

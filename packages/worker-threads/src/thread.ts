@@ -11,8 +11,8 @@ import { ServerResponse, type IncomingMessage, type Server } from 'node:http';
 import type { Socket } from 'node:net';
 import { parentPort, workerData } from 'node:worker_threads';
 import {
-  HttpDrain, ThreadLogger, accessLogHeaders, createNodeServer, loadApp, runLifecycleHook,
-  type AccessLogEntry, type LoadedApp, type Logger, type LogLevel, type RequestInfo, type ResponseInfo, type ServedApp, type Settings,
+  HttpDrain, PreRequestAsker, ThreadLogger, accessLogHeaders, createNodeServer, loadApp, runLifecycleHook,
+  type AccessLogEntry, type LoadedApp, type Logger, type LogLevel, type PreRequestDoneMessage, type RequestInfo, type ResponseInfo, type ServedApp, type Settings,
 } from '@pre/core';
 import { AcceptBalance } from './accept-balance.js';
 import { toWireEntry, type FinishedRecord, type MainMessage, type ThreadData, type ThreadMessage } from './protocol.js';
@@ -34,9 +34,8 @@ class ThreadServer implements ServedApp {
   readonly #drain = new HttpDrain();
   readonly #state = new SharedThreadState(data.state);
   readonly #headers = accessLogHeaders(String(data.settings.access_log_format ?? ''));
-  readonly #pendingHooks = new Map<number, () => void>();
+  readonly #preRequest = new PreRequestAsker(post);
   readonly #balance = Number(data.settings.threads) > 1 ? new AcceptBalance(data.balance, data.index) : null;
-  #hookId = 0;
   #seq = 0;
   #current: ServerResponse | null = null;
   #records: FinishedRecord[] = [];
@@ -66,20 +65,14 @@ class ThreadServer implements ServedApp {
     this.#flush();
   }
 
-  hookDone(id: number): void {
-    const resolve = this.#pendingHooks.get(id);
-    this.#pendingHooks.delete(id);
-    resolve?.();
+  preRequestDone(message: PreRequestDoneMessage): void {
+    this.#preRequest.answered(message);
   }
 
   /** pre_request runs in the main thread (hooks are functions of the config file): ask and wait. */
   requestStarted(request: RequestInfo): Promise<void> {
     if (!data.hooks.preRequest) return Promise.resolve();
-    const id = ++this.#hookId;
-    return new Promise((resolve) => {
-      this.#pendingHooks.set(id, resolve);
-      post({ type: 'pre_request', id, request });
-    });
+    return this.#preRequest.ask(request);
   }
 
   /**
@@ -153,7 +146,7 @@ async function main(): Promise<void> {
     return;
   }
   port.on('message', (message: MainMessage) => {
-    if (message.type === 'pre_request_done') server.hookDone(message.id);
+    if (message.type === 'pre_request_done') server.preRequestDone(message);
     else if (message.type === 'stop') {
       void server
         .stop(message.graceful)

@@ -1,5 +1,5 @@
 import { Worker as Thread } from 'node:worker_threads';
-import { writeThreadLog, type RequestReporter } from '@pre/core';
+import { answerPreRequest, writeThreadLog, type RequestReporter } from '@pre/core';
 import { reportFinished } from './request-sink.js';
 import type { FromThread, ThreadData, ToThread } from './thread-protocol.js';
 
@@ -54,11 +54,8 @@ export class ThreadLink {
       case 'finished':
         for (const request of message.requests) reportFinished(reporter, request);
         break;
-      case 'start':
-        reporter.requestStarted(message.info).then(
-          () => this.#post({ type: 'started', id: message.id }),
-          (err: unknown) => this.#post({ type: 'started', id: message.id, error: String(err) }),
-        );
+      case 'pre_request':
+        answerPreRequest(reporter, message, (answer) => this.#post(answer));
         break;
       case 'log':
         writeThreadLog(reporter.log, message, this.#prefix);

@@ -1,4 +1,4 @@
-import type { ListenerInfo, RequestInfo, Settings, ThreadLogMessage } from '@pre/core';
+import type { ListenerInfo, PreRequestDoneMessage, PreRequestMessage, Settings, ThreadLogMessage } from '@pre/core';
 import type { FinishedRequest } from './request-sink.js';
 
 /** What a uWS thread is started with (plain data: hooks stay in the main thread). */
@@ -16,13 +16,13 @@ export interface ThreadData {
 
 export type ToThread =
   | { readonly type: 'stop'; readonly graceful: boolean }
-  | { readonly type: 'started'; readonly id: number; readonly error?: string };
+  | PreRequestDoneMessage;
 
 export type FromThread =
   | { readonly type: 'listening' }
   | { readonly type: 'boot_error'; readonly message: string }
   | ThreadLogMessage
-  | { readonly type: 'start'; readonly id: number; readonly info: RequestInfo }
+  | PreRequestMessage
   | { readonly type: 'finished'; readonly requests: readonly FinishedRequest[] }
   | { readonly type: 'alive' }
   | { readonly type: 'stopped' };

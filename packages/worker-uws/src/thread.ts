@@ -4,7 +4,7 @@
  * the worker's main thread, which owns hooks, the access log and max_requests.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { PreError, ThreadLogger, loadApp, type RequestInfo } from '@pre/core';
+import { PreError, PreRequestAsker, ThreadLogger, loadApp } from '@pre/core';
 import { installLightResponse } from './light-response.js';
 import { loadUws } from './native.js';
 import { maxHeaderBytes } from './request-head.js';
@@ -26,18 +26,12 @@ const flush = (): void => {
   if (requests.length > 0) post({ type: 'finished', requests });
 };
 
-let nextId = 1;
-const pendingStarts = new Map<number, { resolve: () => void; reject: (err: Error) => void }>();
+const preRequest = new PreRequestAsker(post);
 
 const sink: RequestSink = {
   hooks: data.hooks,
   accessLog: data.accessLog,
-  started: (info: RequestInfo) =>
-    new Promise((resolve, reject) => {
-      const id = nextId++;
-      pendingStarts.set(id, { resolve, reject });
-      post({ type: 'start', id, info });
-    }),
+  started: (info) => preRequest.ask(info),
   finished: (request) => {
     if (batch.length === 0) setImmediate(flush);
     batch.push(request);
@@ -59,12 +53,8 @@ async function main(): Promise<void> {
   }
   const alive = setInterval(() => post({ type: 'alive' }), 1000);
   port.on('message', (message: ToThread) => {
-    if (message.type === 'started') {
-      const pending = pendingStarts.get(message.id);
-      pendingStarts.delete(message.id);
-      if (message.error) pending?.reject(new Error(message.error));
-      else pending?.resolve();
-    } else if (message.type === 'stop') {
+    if (message.type === 'pre_request_done') preRequest.answered(message);
+    else if (message.type === 'stop') {
       void server.stop(message.graceful).then(() => {
         clearInterval(alive);
         flush();
