@@ -4,7 +4,7 @@
  * the worker's main thread, which owns hooks, the access log and max_requests.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { PreError, PreRequestAsker, ThreadLogger, loadApp } from '@pre/core';
+import { PreError, PreRequestAsker, ThreadLogger, heartbeatInterval, loadApp } from '@pre/core';
 import { installLightResponse } from './light-response.js';
 import { loadUws } from './native.js';
 import { maxHeaderBytes } from './request-head.js';
@@ -51,7 +51,8 @@ async function main(): Promise<void> {
     post({ type: 'boot_error', message: err instanceof Error ? err.message : String(err) });
     return;
   }
-  const alive = setInterval(() => post({ type: 'alive' }), 1000);
+  // As often as the process beats, so that the main thread's heartbeat() (ThreadLink#isAlive) never sees a live thread as late.
+  const alive = setInterval(() => post({ type: 'alive' }), heartbeatInterval(data.settings.timeout));
   port.on('message', (message: ToThread) => {
     if (message.type === 'pre_request_done') preRequest.answered(message);
     else if (message.type === 'stop') {
