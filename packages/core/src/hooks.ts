@@ -64,16 +64,6 @@ export interface Hooks {
 
 export type HookName = keyof Hooks;
 
-export const MASTER_HOOKS = [
-  'on_starting', 'on_reload', 'when_ready', 'pre_fork', 'child_exit', 'nworkers_changed', 'on_exit',
-] as const satisfies readonly HookName[];
-
-export const WORKER_HOOKS = [
-  'post_fork', 'post_worker_init', 'worker_int', 'worker_abort', 'pre_request', 'post_request', 'worker_exit',
-] as const satisfies readonly HookName[];
-
-export const HOOK_NAMES: readonly HookName[] = [...MASTER_HOOKS, ...WORKER_HOOKS];
-
 /**
  * Runs a hook if it is set; a hook that throws is logged and does not stop the server,
  * as in Gunicorn (except where the caller decides otherwise).

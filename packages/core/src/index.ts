@@ -1,21 +1,27 @@
 // The public API of @pre/core: what config files, worker packages and framework authors use.
 export { defineConfig, type BuiltinWorkerClass, type PreConfig, type WorkerClassName } from './settings/define-config.js';
+export { serializableSettings } from './settings/load.js';
 export type { Settings, SettingName } from './settings/registry.js';
 export { Worker, type ListenerCopy, type WorkerClass, type WorkerOptions } from './worker/worker.js';
 export { DEFAULT_CAPABILITIES, type WorkerCapabilities } from './worker/capabilities.js';
 export type { ListenerInfo } from './listeners/address.js';
 export { loadApp, runLifecycleHook, type AppLifecycle, type LoadedApp, type NodeListener } from './app/load.js';
 export { fetchToNodeListener, toWebRequest, writeWebResponse, type FetchHandler, type FetchContext } from './app/fetch-adapter.js';
+export { inMemoryResponseBody, type InMemoryBody } from './app/response-body.js';
 export { createNodeServer } from './http/node-server.js';
+export type { RequestReporter, ServedApp } from './http/request-reporter.js';
 export { createRequestListener, type RequestListenerOptions } from './http/request-listener.js';
 export { HttpDrain, DRAIN_IDLE_MS } from './http/drain.js';
+export { heartbeatInterval } from './worker/heartbeat.js';
+export { PreRequestAsker, answerPreRequest, type PreRequestMessage, type PreRequestDoneMessage } from './worker/thread-pre-request.js';
 export { countResponseBytes, nodeAccessLogEntry } from './http/access-entry.js';
 export { ForwardedHeaders, type ForwardedView } from './http/forwarded.js';
-export type { RequestRejection } from './http/request-checks.js';
+export { checkRequestHead, parserLimits, type RequestLimits, type RequestRejection } from './http/request-checks.js';
 export { IpAllowList } from './listeners/ip-allow-list.js';
 export type { AccessLog, AccessLogEntry } from './logging/access-log.js';
 export { accessLogHeaders, type AccessLogHeaders } from './logging/access-format.js';
 export type { Logger } from './logging/error-log.js';
+export { ThreadLogger, writeThreadLog, type ThreadLogMessage } from './logging/thread-logger.js';
 export type { LogLevel } from './logging/levels.js';
 export type {
   Hooks, HookName, ArbiterInfo, WorkerInfo, WorkerProcessInfo, RequestInfo, ResponseInfo,

@@ -1,8 +1,5 @@
 import { Server as NetServer, type Socket } from 'node:net';
-import type { Worker } from '@pre/core';
-
-/** A fresh fd of an inherited listening socket (the type `Worker#duplicateListener` resolves to). */
-export type ListenerCopy = Awaited<ReturnType<Worker['duplicateListener']>>;
+import type { ListenerCopy } from '@pre/core';
 
 /**
  * Copies kept ready per listener, so that resuming after a request never waits for an IPC round trip

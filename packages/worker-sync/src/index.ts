@@ -29,15 +29,11 @@ export default class SyncWorker extends Worker {
   readonly #server: Server;
   readonly #timeout: RequestTimeout;
   readonly #acceptors: Acceptor[] = [];
-  /** The connection being served; null while idle. */
-  #busy: Socket | null = null;
-  /** Connections accepted while busy: kept as a safeguard, none was ever seen (see README). */
-  readonly #waiting: Socket[] = [];
   #booted = false;
 
   constructor(options: WorkerOptions) {
     super(options);
-    this.#timeout = new RequestTimeout(this.settings.timeout, this.log, this.accessLog);
+    this.#timeout = new RequestTimeout(this.settings.timeout, this);
     this.#server = createNodeServer(this, this.#drain);
     // A pipelined second request never reaches the app: node:http queues it, and the connection closes after the first.
     this.#server.maxRequestsPerSocket = 1;
@@ -80,28 +76,15 @@ export default class SyncWorker extends Worker {
 
   async stop(graceful: boolean): Promise<void> {
     for (const acceptor of this.#acceptors) acceptor.stop();
-    for (const socket of this.#waiting.splice(0)) socket.destroy();
     if (graceful) await this.#drain.drain();
     else this.#drain.closeAll();
   }
 
+  /** Acceptor#pause closes the listener inside libuv's accept loop, so this is the only connection until it closes. */
   #onConnection(socket: Socket): void {
     for (const acceptor of this.#acceptors) acceptor.pause();
-    if (this.#busy) {
-      this.log.warning(`Accepted a connection while busy (pid: ${process.pid}); it waits for the current one`);
-      this.#waiting.push(socket);
-      return;
-    }
-    this.#serve(socket);
-  }
-
-  #serve(socket: Socket): void {
-    this.#busy = socket;
     socket.once('close', () => {
-      this.#busy = null;
-      const next = this.#waiting.shift();
-      if (next) this.#serve(next);
-      else if (this.alive) for (const acceptor of this.#acceptors) acceptor.open();
+      if (this.alive) for (const acceptor of this.#acceptors) acceptor.open();
     });
     this.#server.emit('connection', socket);
   }

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { nodeAccessLogEntry, type AccessLog, type Logger } from '@pre/core';
+import { nodeAccessLogEntry, type RequestReporter } from '@pre/core';
 
 interface InFlight {
   readonly req: IncomingMessage;
@@ -22,14 +22,12 @@ interface InFlight {
  */
 export class RequestTimeout {
   readonly #timeoutMs: number;
-  readonly #log: Logger;
-  readonly #accessLog: AccessLog;
+  readonly #reporter: RequestReporter;
   #current: InFlight | null = null;
 
-  constructor(timeoutSeconds: number, log: Logger, accessLog: AccessLog) {
+  constructor(timeoutSeconds: number, reporter: RequestReporter) {
     this.#timeoutMs = timeoutSeconds * 1000;
-    this.#log = log;
-    this.#accessLog = accessLog;
+    this.#reporter = reporter;
   }
 
   /** 'request' listener: tracks the request until its response closes. */
@@ -53,7 +51,7 @@ export class RequestTimeout {
     const age = now - current.started;
     if (this.#timeoutMs > 0 && age > this.#timeoutMs && !current.reported) {
       current.reported = true;
-      this.#log.error(
+      this.#reporter.log.error(
         `Request ${current.req.method} ${current.req.url} still running after ${(age / 1000).toFixed(1)}s ` +
           `(timeout ${this.#timeoutMs / 1000}s): heartbeat withheld, the arbiter aborts this worker (pid: ${process.pid})`,
       );
@@ -63,16 +61,21 @@ export class RequestTimeout {
 
   /**
    * SIGABRT: the process is about to exit with the request unanswered (the client sees the connection
-   * close). Its access log line says so: status 504, no body, the time it ran.
+   * close). It is reported as finished with status 504, no body, the time it ran: its access log line,
+   * metrics and post_request say so.
    */
   logAborted(): void {
     const current = this.#current;
     if (!current) return;
     this.#current = null;
     const durationMs = performance.now() - current.started;
-    this.#log.error(`Worker aborted (pid: ${process.pid}) with ${current.req.method} ${current.req.url} in flight after ${(durationMs / 1000).toFixed(1)}s; its connection is closed unanswered`);
-    if (!this.#accessLog.enabled) return;
-    const entry = nodeAccessLogEntry(current.req, current.res, current.startTime, durationMs, 0);
-    this.#accessLog.log({ ...entry, status: 504 });
+    this.#reporter.log.error(`Worker aborted (pid: ${process.pid}) with ${current.req.method} ${current.req.url} in flight after ${(durationMs / 1000).toFixed(1)}s; its connection is closed unanswered`);
+    const { req, res } = current;
+    const reporter = this.#reporter;
+    const entry = reporter.wantsAccessEntries ? { ...nodeAccessLogEntry(req, res, current.startTime, durationMs, 0), status: 504 } : null;
+    const info = reporter.hasRequestHooks
+      ? { method: req.method ?? '', url: req.url ?? '', headers: req.headers, remoteAddress: req.socket.remoteAddress }
+      : undefined;
+    reporter.requestFinished(entry, info, info && { status: 504, bytes: 0, durationMs });
   }
 }

@@ -1,5 +1,5 @@
 import { closeSync } from 'node:fs';
-import type { ListenerCopy } from './acceptor.js';
+import type { ListenerCopy } from '@pre/core';
 
 /**
  * Puts a copy of a listener at fd 0, so the worker can stop and restart accepting without a new fd

@@ -1,6 +1,6 @@
-import { PreError, Worker, type WorkerCapabilities } from '@pre/core';
+import { PreError, Worker, answerPreRequest, heartbeatInterval, serializableSettings, writeThreadLog, type ListenerCopy, type WorkerCapabilities } from '@pre/core';
 import { writeHungResponse } from './hung-response.js';
-import { fromWireEntry, type ListenerCopy, type ThreadMessage } from './protocol.js';
+import { fromWireEntry, type ThreadMessage } from './protocol.js';
 import { AcceptBalance } from './accept-balance.js';
 import { ThreadSlot } from './thread-slot.js';
 
@@ -44,9 +44,9 @@ export default class ThreadsWorker extends Worker {
     return this.settings.timeout * 1000;
   }
 
-  /** How often threads beat and the watchdog looks: a quarter of the timeout, between 50 ms and 1 s. */
+  /** How often threads beat and the watchdog looks: as often as the process beats (a quarter of the timeout, 50 ms to 1 s). */
   get #tickMs(): number {
-    return this.#timeoutMs > 0 ? Math.min(1000, Math.max(50, this.#timeoutMs / 4)) : 1000;
+    return heartbeatInterval(this.settings.timeout);
   }
 
   async run(): Promise<void> {
@@ -88,7 +88,7 @@ export default class ThreadsWorker extends Worker {
       fds: this.#sharedFds ?? copies.map((copy) => copy.fd),
       settings: this.#threadSettings(),
       hooks: { preRequest: Boolean(this.settings.pre_request), postRequest: Boolean(this.settings.post_request) },
-      accessLog: this.accessLog.enabled,
+      accessLog: this.wantsAccessEntries,
       beatMs: this.#tickMs / 2,
       balance: this.#balance,
     }, {
@@ -118,10 +118,7 @@ export default class ThreadsWorker extends Worker {
 
   /** The settings as data for a thread: hooks stay here; worker_connections is split between threads. */
   #threadSettings(): Record<string, unknown> {
-    const settings: Record<string, unknown> = {};
-    for (const [name, value] of Object.entries(this.settings)) {
-      if (typeof value !== 'function') settings[name] = value;
-    }
+    const settings = serializableSettings(this.settings);
     settings.worker_connections = Math.max(1, Math.ceil(this.settings.worker_connections / this.settings.threads));
     return settings;
   }
@@ -134,14 +131,11 @@ export default class ThreadsWorker extends Worker {
         }
         return;
       case 'pre_request':
-        void this.requestStarted(message.request).then(() => slot.send({ type: 'pre_request_done', id: message.id }));
+        answerPreRequest(this, message, (answer) => slot.send(answer));
         return;
-      case 'log': {
-        const text = `[thread ${slot.index}] ${message.message}`;
-        if (message.stack === undefined) this.log[message.level](text);
-        else this.log.exception(text, Object.assign(new Error(message.message), { stack: message.stack }));
+      case 'log':
+        writeThreadLog(this.log, message, `[thread ${slot.index}]`);
         return;
-      }
       default:
         return;
     }

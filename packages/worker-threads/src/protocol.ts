@@ -1,7 +1,4 @@
-import type { AccessLogEntry, LogLevel, RequestInfo, ResponseInfo, Worker } from '@pre/core';
-
-/** A listener copy from the arbiter (@pre/core does not export the type by name). */
-export type ListenerCopy = Awaited<ReturnType<Worker['duplicateListener']>>;
+import type { AccessLogEntry, PreRequestDoneMessage, PreRequestMessage, RequestInfo, ResponseInfo, ThreadLogMessage } from '@pre/core';
 
 /** What the main thread gives each thread (structured-cloned: no functions). */
 export interface ThreadData {
@@ -38,13 +35,13 @@ export type ThreadMessage =
   | { readonly type: 'boot_error'; readonly message: string }
   /** Requests finished with details (bare counts go through SharedThreadState). */
   | { readonly type: 'finished'; readonly records: readonly FinishedRecord[] }
-  | { readonly type: 'pre_request'; readonly id: number; readonly request: RequestInfo }
-  | { readonly type: 'log'; readonly level: LogLevel; readonly message: string; readonly stack?: string }
+  | PreRequestMessage
+  | ThreadLogMessage
   | { readonly type: 'stopped' };
 
 export type MainMessage =
   | { readonly type: 'stop'; readonly graceful: boolean }
-  | { readonly type: 'pre_request_done'; readonly id: number };
+  | PreRequestDoneMessage;
 
 export function toWireEntry(entry: AccessLogEntry, headers: { request: readonly string[]; response: readonly string[] }): WireAccessEntry {
   const { requestHeader, responseHeader, ...rest } = entry;

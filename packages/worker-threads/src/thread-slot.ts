@@ -1,5 +1,6 @@
 import { Worker as NodeWorker } from 'node:worker_threads';
-import type { ListenerCopy, MainMessage, ThreadData, ThreadMessage } from './protocol.js';
+import type { ListenerCopy } from '@pre/core';
+import type { MainMessage, ThreadData, ThreadMessage } from './protocol.js';
 import { SharedThreadState } from './shared-state.js';
 
 const THREAD_ENTRY = new URL('./thread.js', import.meta.url);

@@ -1,42 +1,51 @@
 /**
  * The entry of one worker thread: it loads the app itself, runs a plain node:http server on its own copy
  * of each listening socket, and reports to the main thread (finished requests in batches, pre_request
- * hooks, log lines). It is a `Worker` of its own so that `createNodeServer` gives it exactly what the
- * async worker has: request limits and timeouts, 4xx for malformed requests, 500s, fetch apps, the
- * access log entry and keep-alive handling.
+ * hooks, log lines). `ThreadServer` is the `ServedApp` that `createNodeServer` reports to, so a thread
+ * has exactly what the async worker has (request limits and timeouts, 4xx for malformed requests, 500s,
+ * fetch apps, the access log entry, keep-alive handling) while counting, logging and hooks stay in the
+ * main thread's Worker.
  */
 import { once } from 'node:events';
 import { ServerResponse, type IncomingMessage, type Server } from 'node:http';
 import type { Socket } from 'node:net';
 import { parentPort, workerData } from 'node:worker_threads';
 import {
-  HttpDrain, Worker, accessLogHeaders, createNodeServer, loadApp, runLifecycleHook,
-  type AccessLog, type AccessLogEntry, type LoadedApp, type LogLevel, type RequestInfo, type ResponseInfo, type Settings,
+  HttpDrain, PreRequestAsker, ThreadLogger, accessLogHeaders, createNodeServer, loadApp, runLifecycleHook,
+  type AccessLogEntry, type LoadedApp, type Logger, type LogLevel, type PreRequestDoneMessage, type RequestInfo, type ResponseInfo, type ServedApp, type Settings,
 } from '@pre/core';
 import { AcceptBalance } from './accept-balance.js';
 import { toWireEntry, type FinishedRecord, type MainMessage, type ThreadData, type ThreadMessage } from './protocol.js';
 import { SharedThreadState } from './shared-state.js';
-import { ThreadLogger } from './thread-logger.js';
 
 const port = parentPort!;
 const data = workerData as ThreadData;
 const post = (message: ThreadMessage): void => port.postMessage(message);
-const noop = (): void => {};
 /** Access log lines and post_request hooks wait at most this long in a thread, or until MAX_BATCH of them. */
 const FLUSH_MS = 20;
 const MAX_BATCH = 256;
 
-class ThreadWorker extends Worker {
+class ThreadServer implements ServedApp {
+  readonly settings: Settings;
+  readonly app: LoadedApp;
+  readonly log: Logger;
+  readonly wantsAccessEntries = data.accessLog;
+  readonly hasRequestHooks = data.hooks.preRequest || data.hooks.postRequest;
   readonly #drain = new HttpDrain();
   readonly #state = new SharedThreadState(data.state);
   readonly #headers = accessLogHeaders(String(data.settings.access_log_format ?? ''));
-  readonly #pendingHooks = new Map<number, () => void>();
-  readonly #balance = this.settings.threads > 1 ? new AcceptBalance(data.balance, data.index) : null;
-  #hookId = 0;
+  readonly #preRequest = new PreRequestAsker(post);
+  readonly #balance = Number(data.settings.threads) > 1 ? new AcceptBalance(data.balance, data.index) : null;
   #seq = 0;
   #current: ServerResponse | null = null;
   #records: FinishedRecord[] = [];
   #flushTimer: NodeJS.Timeout | null = null;
+
+  constructor(settings: Settings, app: LoadedApp, log: Logger) {
+    this.settings = settings;
+    this.app = app;
+    this.log = log;
+  }
 
   async run(): Promise<void> {
     this.#watchHeaders();
@@ -56,27 +65,21 @@ class ThreadWorker extends Worker {
     this.#flush();
   }
 
-  hookDone(id: number): void {
-    const resolve = this.#pendingHooks.get(id);
-    this.#pendingHooks.delete(id);
-    resolve?.();
+  preRequestDone(message: PreRequestDoneMessage): void {
+    this.#preRequest.answered(message);
   }
 
   /** pre_request runs in the main thread (hooks are functions of the config file): ask and wait. */
-  override requestStarted(request: RequestInfo): Promise<void> {
+  requestStarted(request: RequestInfo): Promise<void> {
     if (!data.hooks.preRequest) return Promise.resolve();
-    const id = ++this.#hookId;
-    return new Promise((resolve) => {
-      this.#pendingHooks.set(id, resolve);
-      post({ type: 'pre_request', id, request });
-    });
+    return this.#preRequest.ask(request);
   }
 
   /**
    * Counted, logged and post_request-ed in the main thread: a bare count goes through shared memory;
    * access log entries and hook data in batched messages, at most one per FLUSH_MS.
    */
-  override requestFinished(entry: AccessLogEntry | null, request?: RequestInfo, response?: ResponseInfo): void {
+  requestFinished(entry: AccessLogEntry | null, request?: RequestInfo, response?: ResponseInfo): void {
     const hook = data.hooks.postRequest && request && response;
     if (!entry && !hook) {
       this.#state.countFinished();
@@ -114,58 +117,38 @@ class ThreadWorker extends Worker {
   #watchHeaders(): void {
     const proto = ServerResponse.prototype;
     const writeHead = proto.writeHead;
-    const worker = this;
+    const served = this;
     proto.writeHead = function (this: ServerResponse, ...args: unknown[]) {
-      if (this === worker.#current) worker.#state.headersSent();
+      if (this === served.#current) served.#state.headersSent();
       return (writeHead as (...a: unknown[]) => ServerResponse).apply(this, args);
     } as typeof proto.writeHead;
   }
-}
-
-/** The settings as the thread sees them: hooks are placeholders, run by the main thread. */
-function threadSettings(): Settings {
-  return {
-    ...data.settings,
-    pre_request: data.hooks.preRequest ? noop : null,
-    post_request: data.hooks.postRequest ? noop : null,
-  } as unknown as Settings;
 }
 
 async function main(): Promise<void> {
   const state = new SharedThreadState(data.state);
   const beat = setInterval(() => state.beat(), data.beatMs);
   beat.unref();
-  const settings = threadSettings();
+  // Without hooks: they are functions of the config file, run by the main thread.
+  const settings = data.settings as unknown as Settings;
   const log = new ThreadLogger(port, settings.loglevel as LogLevel);
-  let worker: ThreadWorker;
+  let server: ThreadServer;
   let app: LoadedApp;
   // Each thread has its own copy of the app, so each runs the app's lifecycle hooks (a pool per thread).
   const info = { pid: process.pid, age: data.age, workerClass: String(settings.worker_class), log };
   try {
     app = await loadApp(settings.app ?? '', process.cwd(), settings.app_shape);
     await runLifecycleHook(app, 'onWorkerStart', info, settings.timeout * 1000, 'timeout');
-    worker = new ThreadWorker({
-      settings,
-      app,
-      listeners: [],
-      log,
-      // Only `enabled` is read here: entries are written by the main thread's access log.
-      accessLog: { enabled: data.accessLog } as unknown as AccessLog,
-      age: data.age,
-      workerClass: String(settings.worker_class),
-      onRetire: noop,
-      requestListenerCopy: () => Promise.reject(new Error('threads do not copy listeners')),
-    });
-    await worker.run();
+    server = new ThreadServer(settings, app, log);
+    await server.run();
   } catch (err) {
     post({ type: 'boot_error', message: err instanceof Error && err.stack ? err.stack : String(err) });
     return;
   }
   port.on('message', (message: MainMessage) => {
-    if (message.type === 'pre_request_done') worker.hookDone(message.id);
+    if (message.type === 'pre_request_done') server.preRequestDone(message);
     else if (message.type === 'stop') {
-      worker.alive = false;
-      void worker
+      void server
         .stop(message.graceful)
         .then(() => runLifecycleHook(app, 'onWorkerStop', info, settings.graceful_timeout * 1000, 'graceful_timeout'))
         .catch((err: unknown) => log.warning(err instanceof Error ? err.message : String(err)))

@@ -9,9 +9,14 @@ const TICK_MS = 50;
  * on a kept-alive connection gets its answer (and a close) instead of a reset.
  */
 export class UwsDrain {
-  draining = false;
+  #draining = false;
   #inFlight = 0;
   #lastStart = 0;
+
+  /** Set once `quiet()` began: every response then carries `Connection: close`. */
+  get draining(): boolean {
+    return this.#draining;
+  }
 
   get inFlight(): number {
     return this.#inFlight;
@@ -19,7 +24,7 @@ export class UwsDrain {
 
   begin(): void {
     this.#inFlight++;
-    if (this.draining) this.#lastStart = performance.now();
+    if (this.#draining) this.#lastStart = performance.now();
   }
 
   end(): void {
@@ -28,7 +33,7 @@ export class UwsDrain {
 
   /** Starts draining; resolves once the server has been quiet for DRAIN_IDLE_MS. */
   quiet(): Promise<void> {
-    this.draining = true;
+    this.#draining = true;
     this.#lastStart = performance.now();
     return new Promise((resolve) => {
       const timer = setInterval(() => {

@@ -1,11 +1,10 @@
-import { PreError, Worker, type ListenerInfo, type WorkerCapabilities } from '@pre/core';
+import { PreError, Worker, serializableSettings, type ListenerInfo, type Settings, type WorkerCapabilities } from '@pre/core';
 import { installLightResponse } from './light-response.js';
 import { loadUws } from './native.js';
 import { maxHeaderBytes } from './request-head.js';
-import { workerSink } from './request-sink.js';
+import { reporterSink } from './request-sink.js';
 import { UwsServer } from './server.js';
 import { ThreadLink } from './thread-link.js';
-import { plainSettings } from './thread-protocol.js';
 import { checkUwsSettings } from './settings-check.js';
 
 /**
@@ -59,15 +58,15 @@ export default class UwsWorker extends Worker {
     const uws = loadUws(maxHeaderBytes(this.settings));
     installLightResponse();
     this.#server = new UwsServer({
-      uws, fetch: app.fetch, websocket: app.websocket, settings: this.settings, listeners: this.listeners, log: this.log, sink: workerSink(this), apps: this.settings.threads,
+      uws, fetch: app.fetch, websocket: app.websocket, settings: this.settings, listeners: this.listeners, log: this.log, sink: reporterSink(this), apps: this.settings.threads,
     });
     this.#server.listen();
-    const settings = plainSettings(this.settings);
+    const settings = serializableSettings(this.settings) as unknown as Settings;
     try {
       for (let index = 1; index < this.settings.threads; index++) {
         const link = new ThreadLink(this, {
           index, appSpec: app.spec, appShape: this.settings.app_shape, cwd: process.cwd(), settings, listeners: this.listeners,
-          hooks: this.hasRequestHooks, accessLog: this.accessLog.enabled,
+          hooks: this.hasRequestHooks, accessLog: this.wantsAccessEntries,
         });
         this.#threads.push(link);
         await link.started();

@@ -1,4 +1,4 @@
-import type { Settings } from '@pre/core';
+import { checkRequestHead, parserLimits, type RequestLimits, type RequestRejection } from '@pre/core';
 import type { HttpRequest } from './native.js';
 
 /** What is read from uWS's HttpRequest, which is only valid during the route callback. */
@@ -16,15 +16,10 @@ export interface RequestHead {
   readonly rejection: Rejection | null;
 }
 
-export interface Rejection {
-  readonly status: number;
-  readonly reason: string;
-}
-
-type Limits = Pick<Settings, 'limit_request_line' | 'limit_request_fields' | 'limit_request_field_size'>;
+export type Rejection = RequestRejection;
 
 /** How requests are read: pre's limits, and the header names of trusted-proxy handling (null: none). */
-export interface HeadRules extends Limits {
+export interface HeadRules extends RequestLimits {
   readonly forwardedNames?: ReadonlySet<string> | null;
 }
 
@@ -36,10 +31,8 @@ const TRANSFER_ENCODING = 8;
 const DIGITS = /^\d+$/;
 
 /**
- * Reads the request head and applies pre's request checks, as the node:http classes do: a request
- * line over `limit_request_line` is 414, too many or too large header fields are 431, a repeated
- * Host, Content-Type, Content-Length or Transfer-Encoding is 400; then the framing checks (see
- * `framingRejection`).
+ * Reads the request head and applies pre's request checks, as the node:http classes do (core's
+ * `checkRequestHead`: limits, repeated single headers), then the framing checks (see `framingRejection`).
  */
 export function readRequestHead(req: HttpRequest, rules: HeadRules): RequestHead {
   const method = req.getCaseSensitiveMethod();
@@ -51,12 +44,9 @@ export function readRequestHead(req: HttpRequest, rules: HeadRules): RequestHead
   let contentLength = '';
   let transferEncoding = '';
   let forwarded = false;
-  let rejection: Rejection | null = null;
-  let single = 0; // bit set of the single-occurrence headers seen
-  const sizeLimit = rules.limit_request_field_size;
+  let single = 0; // bit set of the framing headers seen (repeats are refused by checkRequestHead)
   req.forEach((name, value) => {
     headers.push(name, value);
-    if (sizeLimit > 0 && name.length + value.length + 2 > sizeLimit) rejection ??= { status: 431, reason: 'Header field too large' };
     let bit = 0;
     switch (name.length) {
       case 4: if (name === 'host') { bit = HOST; host = value; } break;
@@ -64,17 +54,12 @@ export function readRequestHead(req: HttpRequest, rules: HeadRules): RequestHead
       case 14: if (name === 'content-length') { bit = CONTENT_LENGTH; contentLength = value; } break;
       case 17: if (name === 'transfer-encoding') { bit = TRANSFER_ENCODING; transferEncoding = value; } break;
     }
-    if (bit !== 0) {
-      if (single & bit) rejection ??= { status: 400, reason: `Duplicate ${name} header` };
-      single |= bit;
-    } else if (watched !== null && !forwarded && watched.has(name)) {
+    if (bit !== 0) single |= bit;
+    else if (watched !== null && !forwarded && watched.has(name)) {
       forwarded = true;
     }
   });
-  const lineLimit = rules.limit_request_line;
-  if (lineLimit > 0 && method.length + url.length + 10 > lineLimit) rejection = { status: 414, reason: 'Request line too long' };
-  else if (rules.limit_request_fields > 0 && headers.length / 2 > rules.limit_request_fields) rejection = { status: 431, reason: 'Too many header fields' };
-  else rejection ??= framingRejection(method, url, single, contentLength, transferEncoding);
+  const rejection = checkRequestHead(method, url, headers, rules) ?? framingRejection(method, url, single, contentLength, transferEncoding);
   const hasBody = (single & TRANSFER_ENCODING) !== 0 || ((single & CONTENT_LENGTH) !== 0 && contentLength !== '0');
   return { method, url, headers, host, hasBody, forwarded, rejection };
 }
@@ -106,9 +91,7 @@ function framingRejection(method: string, url: string, single: number, contentLe
 /** The most header fields uWS (this build) routes: a request with more is held ~10 s and closed unanswered. */
 export const UWS_MAX_HEADER_FIELDS = 48;
 
-/** The size uWS's header buffer needs for requests pre's limits accept (capped at 1 MiB, as node:http). */
-export function maxHeaderBytes(limits: Limits): number {
-  const { limit_request_line: line, limit_request_fields: fields, limit_request_field_size: size } = limits;
-  const total = line > 0 && fields > 0 && size > 0 ? line + fields * (size + 2) + 4 : 1024 * 1024;
-  return Math.min(Math.max(total, 16 * 1024), 1024 * 1024);
+/** The size uWS's header buffer needs for requests pre's limits accept: node:http's maxHeaderSize (see parserLimits). */
+export function maxHeaderBytes(limits: RequestLimits): number {
+  return parserLimits(limits).maxHeaderSize;
 }

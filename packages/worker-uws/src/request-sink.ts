@@ -1,4 +1,4 @@
-import type { AccessLogEntry, RequestInfo, ResponseInfo, Worker } from '@pre/core';
+import type { AccessLogEntry, RequestInfo, RequestReporter, ResponseInfo } from '@pre/core';
 
 /** A finished request as plain data: it crosses from worker threads to the worker's main thread. */
 export interface FinishedRequest {
@@ -14,7 +14,10 @@ export interface FinishedRequest {
   readonly responseHeaders?: Readonly<Record<string, string>>;
 }
 
-/** Where a uWS app reports its requests: the Worker itself, or a thread's link to it. */
+/**
+ * Where a uWS app reports its requests, as plain data that crosses threads: in the main thread straight
+ * to core's RequestReporter (the Worker, see `reporterSink`), in an extra thread batched to the main thread.
+ */
 export interface RequestSink {
   /** pre_request or post_request is set. */
   readonly hooks: boolean;
@@ -34,16 +37,18 @@ export function headerRecord(flat: readonly string[]): Record<string, string> {
   return record;
 }
 
-/** Hands a finished request to the Worker: access log, post_request, max_requests. */
-export function reportFinished(worker: Worker, request: FinishedRequest): void {
+/** Hands a finished request to the reporter (the Worker): access log, metrics, post_request, max_requests. */
+export function reportFinished(reporter: RequestReporter, request: FinishedRequest): void {
   const requestHeaders = request.requestHeaders ?? {};
   const responseHeaders = request.responseHeaders ?? {};
-  const entry: AccessLogEntry | null = worker.accessLog.enabled
+  const entry: AccessLogEntry | null = reporter.wantsAccessEntries
     ? {
         remoteAddress: request.remoteAddress,
         method: request.method,
         url: request.url,
-        httpVersion: '1.1', // uWS routes HTTP/1.1 requests only
+        // uWS routes HTTP/1.1 requests only: it holds and closes HTTP/1.0 ones unanswered (see framingRejection
+        // in request-head.ts and docs/security.md), so every request pre sees here is 1.1.
+        httpVersion: '1.1',
         status: request.status,
         bytes: request.bytes,
         requestHeader: (name) => requestHeaders[name],
@@ -53,21 +58,21 @@ export function reportFinished(worker: Worker, request: FinishedRequest): void {
         pid: process.pid,
       }
     : null;
-  if (!worker.hasRequestHooks) {
-    worker.requestFinished(entry, undefined, request); // a FinishedRequest is a ResponseInfo: StatsD gets status and duration
+  if (!reporter.hasRequestHooks) {
+    reporter.requestFinished(entry, undefined, request); // a FinishedRequest is a ResponseInfo: StatsD gets status and duration
     return;
   }
   const info: RequestInfo = { method: request.method, url: request.url, headers: requestHeaders, remoteAddress: request.remoteAddress };
   const response: ResponseInfo = { status: request.status, bytes: request.bytes, durationMs: request.durationMs };
-  worker.requestFinished(entry, info, response);
+  reporter.requestFinished(entry, info, response);
 }
 
-/** The sink of the worker's main thread. */
-export function workerSink(worker: Worker): RequestSink {
+/** The sink of the worker's main thread: reports go straight to `reporter` (the Worker). */
+export function reporterSink(reporter: RequestReporter): RequestSink {
   return {
-    hooks: worker.hasRequestHooks,
-    accessLog: worker.accessLog.enabled,
-    started: (info) => worker.requestStarted(info),
-    finished: (request) => reportFinished(worker, request),
+    hooks: reporter.hasRequestHooks,
+    accessLog: reporter.wantsAccessEntries,
+    started: (info) => reporter.requestStarted(info),
+    finished: (request) => reportFinished(reporter, request),
   };
 }

@@ -1,5 +1,5 @@
 import { Worker as Thread } from 'node:worker_threads';
-import type { Worker } from '@pre/core';
+import { answerPreRequest, writeThreadLog, type RequestReporter } from '@pre/core';
 import { reportFinished } from './request-sink.js';
 import type { FromThread, ThreadData, ToThread } from './thread-protocol.js';
 
@@ -8,13 +8,16 @@ const THREAD_ENTRY = new URL('./thread.js', import.meta.url);
 /** The worker's main thread side of one extra uWS thread. */
 export class ThreadLink {
   readonly #thread: Thread;
-  readonly #worker: Worker;
+  readonly #reporter: RequestReporter;
+  readonly #prefix: string;
   #lastSeen = performance.now();
   #stopped: Promise<void> | null = null;
   readonly #exited: Promise<void>;
 
-  constructor(worker: Worker, data: ThreadData) {
-    this.#worker = worker;
+  /** `reporter` (the Worker) receives the thread's requests and log lines. */
+  constructor(reporter: RequestReporter, data: ThreadData) {
+    this.#reporter = reporter;
+    this.#prefix = `[thread ${data.index}]`;
     this.#thread = new Thread(THREAD_ENTRY, { workerData: data });
     this.#exited = new Promise((resolve) => this.#thread.once('exit', () => resolve()));
   }
@@ -46,19 +49,16 @@ export class ThreadLink {
 
   #handle(message: FromThread): void {
     this.#lastSeen = performance.now();
-    const worker = this.#worker;
+    const reporter = this.#reporter;
     switch (message.type) {
       case 'finished':
-        for (const request of message.requests) reportFinished(worker, request);
+        for (const request of message.requests) reportFinished(reporter, request);
         break;
-      case 'start':
-        worker.requestStarted(message.info).then(
-          () => this.#post({ type: 'started', id: message.id }),
-          (err: unknown) => this.#post({ type: 'started', id: message.id, error: String(err) }),
-        );
+      case 'pre_request':
+        answerPreRequest(reporter, message, (answer) => this.#post(answer));
         break;
       case 'log':
-        worker.log[message.level](message.message);
+        writeThreadLog(reporter.log, message, this.#prefix);
         break;
       default:
         break;

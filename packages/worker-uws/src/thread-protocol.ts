@@ -1,4 +1,4 @@
-import type { ListenerInfo, RequestInfo, Settings } from '@pre/core';
+import type { ListenerInfo, PreRequestDoneMessage, PreRequestMessage, Settings, ThreadLogMessage } from '@pre/core';
 import type { FinishedRequest } from './request-sink.js';
 
 /** What a uWS thread is started with (plain data: hooks stay in the main thread). */
@@ -7,6 +7,7 @@ export interface ThreadData {
   readonly appSpec: string;
   readonly appShape: Settings['app_shape'];
   readonly cwd: string;
+  /** The settings without hooks (core's `serializableSettings`). */
   readonly settings: Settings;
   readonly listeners: readonly ListenerInfo[];
   readonly hooks: boolean;
@@ -15,20 +16,13 @@ export interface ThreadData {
 
 export type ToThread =
   | { readonly type: 'stop'; readonly graceful: boolean }
-  | { readonly type: 'started'; readonly id: number; readonly error?: string };
-
-export type LogLevelName = 'debug' | 'info' | 'warning' | 'error' | 'critical';
+  | PreRequestDoneMessage;
 
 export type FromThread =
   | { readonly type: 'listening' }
   | { readonly type: 'boot_error'; readonly message: string }
-  | { readonly type: 'log'; readonly level: LogLevelName; readonly message: string }
-  | { readonly type: 'start'; readonly id: number; readonly info: RequestInfo }
+  | ThreadLogMessage
+  | PreRequestMessage
   | { readonly type: 'finished'; readonly requests: readonly FinishedRequest[] }
   | { readonly type: 'alive' }
   | { readonly type: 'stopped' };
-
-/** Settings without functions (hooks), so that they can be posted to a thread. */
-export function plainSettings(settings: Settings): Settings {
-  return Object.fromEntries(Object.entries(settings).filter(([, value]) => typeof value !== 'function')) as unknown as Settings;
-}

@@ -4,27 +4,19 @@
  * the worker's main thread, which owns hooks, the access log and max_requests.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { PreError, loadApp, type Logger, type RequestInfo } from '@pre/core';
+import { PreError, PreRequestAsker, ThreadLogger, heartbeatInterval, loadApp } from '@pre/core';
 import { installLightResponse } from './light-response.js';
 import { loadUws } from './native.js';
 import { maxHeaderBytes } from './request-head.js';
 import type { FinishedRequest, RequestSink } from './request-sink.js';
 import { UwsServer } from './server.js';
-import type { FromThread, LogLevelName, ThreadData, ToThread } from './thread-protocol.js';
+import type { FromThread, ThreadData, ToThread } from './thread-protocol.js';
 
 const data = workerData as ThreadData;
 const port = parentPort!;
 const post = (message: FromThread): void => port.postMessage(message);
 
-const logAt = (level: LogLevelName) => (message: string): void => post({ type: 'log', level, message: `[thread ${data.index}] ${message}` });
-const log: Logger = {
-  debug: logAt('debug'),
-  info: logAt('info'),
-  warning: logAt('warning'),
-  error: logAt('error'),
-  critical: logAt('critical'),
-  exception: (message, err) => logAt('error')(`${message}\n${err instanceof Error && err.stack ? err.stack : String(err)}`),
-};
+const log = new ThreadLogger(port, data.settings.loglevel);
 
 /** Finished requests go to the main thread in one message per event loop turn. */
 let batch: FinishedRequest[] = [];
@@ -34,18 +26,12 @@ const flush = (): void => {
   if (requests.length > 0) post({ type: 'finished', requests });
 };
 
-let nextId = 1;
-const pendingStarts = new Map<number, { resolve: () => void; reject: (err: Error) => void }>();
+const preRequest = new PreRequestAsker(post);
 
 const sink: RequestSink = {
   hooks: data.hooks,
   accessLog: data.accessLog,
-  started: (info: RequestInfo) =>
-    new Promise((resolve, reject) => {
-      const id = nextId++;
-      pendingStarts.set(id, { resolve, reject });
-      post({ type: 'start', id, info });
-    }),
+  started: (info) => preRequest.ask(info),
   finished: (request) => {
     if (batch.length === 0) setImmediate(flush);
     batch.push(request);
@@ -65,14 +51,11 @@ async function main(): Promise<void> {
     post({ type: 'boot_error', message: err instanceof Error ? err.message : String(err) });
     return;
   }
-  const alive = setInterval(() => post({ type: 'alive' }), 1000);
+  // As often as the process beats, so that the main thread's heartbeat() (ThreadLink#isAlive) never sees a live thread as late.
+  const alive = setInterval(() => post({ type: 'alive' }), heartbeatInterval(data.settings.timeout));
   port.on('message', (message: ToThread) => {
-    if (message.type === 'started') {
-      const pending = pendingStarts.get(message.id);
-      pendingStarts.delete(message.id);
-      if (message.error) pending?.reject(new Error(message.error));
-      else pending?.resolve();
-    } else if (message.type === 'stop') {
+    if (message.type === 'pre_request_done') preRequest.answered(message);
+    else if (message.type === 'stop') {
       void server.stop(message.graceful).then(() => {
         clearInterval(alive);
         flush();

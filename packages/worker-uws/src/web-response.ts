@@ -1,4 +1,5 @@
 import { STATUS_CODES } from 'node:http';
+import { inMemoryResponseBody } from '@pre/core';
 import { responseParts } from './light-response.js';
 import type { HttpResponse } from './native.js';
 import { headerRecord } from './request-sink.js';
@@ -29,42 +30,6 @@ export function statusLine(status: number, statusText = ''): string {
     statusLines.set(status, line);
   }
   return line;
-}
-
-interface InternalBody {
-  source: unknown;
-  length: number;
-  stream: unknown;
-}
-
-/**
- * Node's undici keeps a Response's body init (a string or bytes) in its internal state; sending it
- * directly skips reading the body stream (several promise hops per response). Verified once here;
- * elsewhere the body is read as a stream.
- */
-const stateSlot: symbol | undefined = (() => {
-  try {
-    const text = 'probe \u2713';
-    const probe = new Response(text) as Response & Record<symbol, { body?: InternalBody } | undefined>;
-    for (const key of Object.getOwnPropertySymbols(probe)) {
-      const body = probe[key]?.body;
-      if (body?.source === text && body.length === Buffer.byteLength(text) && body.stream === probe.body) return key;
-    }
-  } catch {
-    // another runtime
-  }
-  return undefined;
-})();
-
-/** The body of an unread native Response whose bytes are all in memory. */
-function inMemoryBody(response: Response): string | Uint8Array | undefined {
-  if (stateSlot === undefined) return undefined;
-  const body = (response as Response & Record<symbol, { body?: InternalBody | null } | undefined>)[stateSlot]?.body;
-  if (body === undefined || body === null) return undefined;
-  const source = body.source;
-  if (typeof source !== 'string' && !(source instanceof Uint8Array)) return undefined;
-  if (body.stream !== response.body || response.bodyUsed || (response.body as ReadableStream).locked) return undefined;
-  return source;
 }
 
 function writeHead(res: HttpResponse, response: Response): void {
@@ -99,7 +64,7 @@ export function writeWebResponse(
     };
     return endInMemory(res, writeParts, parts.status, parts.body, head, closeConnection, state, corked);
   }
-  const source = inMemoryBody(response);
+  const source = inMemoryResponseBody(response)?.source;
   if (source !== undefined || response.body === null || head) {
     if (head || source === undefined) response.body?.cancel().catch(() => {});
     return endInMemory(res, () => writeHead(res, response), response.status, source ?? null, head, closeConnection, state, corked);

@@ -20,7 +20,10 @@ const pidOf = async (url: string): Promise<number> => (JSON.parse((await get(`${
 describe('sync worker: timeout, errors, stop, max_requests', () => {
   it('aborts and replaces a worker whose async handler outlives the timeout; both logs say why', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'pre-sync-'));
-    const pre = startPre([PROBE, ...SYNC, '-w', '1', '--timeout', '2', '--access-logfile', '-'], { env: { SYNC_PROBE_DIR: dir } });
+    const hookLog = path.join(dir, 'hooks.log');
+    const pre = startPre([PROBE, ...SYNC, '-w', '1', '--timeout', '2', '--access-logfile', '-', '-c', path.join(FIXTURES, 'hooks.config.mjs')], {
+      env: { SYNC_PROBE_DIR: dir, HOOK_LOG: hookLog },
+    });
     const url = await pre.url();
     const [stuck] = await pre.waitForWorkers(1);
     // The event loop stays free (the handler polls for a file that never comes): only the sync
@@ -32,6 +35,8 @@ describe('sync worker: timeout, errors, stop, max_requests', () => {
     expect(pre.stderr).toMatch(new RegExp(`Request GET /hold\\?id=never still running after [\\d.]+s \\(timeout 2s\\)`));
     expect(pre.stderr).toMatch(new RegExp(`Worker aborted \\(pid: ${stuck}\\) with GET /hold\\?id=never in flight`));
     await waitFor(() => /"GET \/hold\?id=never HTTP\/1\.1" 504 /.test(pre.stdout), 'the access log line of the aborted request');
+    // reported as finished like any request: post_request sees the 504 too
+    expect(readFileSync(hookLog, 'utf8')).toContain(`post_request ${stuck} 504 0\n`);
     const [fresh] = await pre.waitForWorkers(1);
     expect(fresh).not.toBe(stuck);
     expect(await pidOf(url)).toBe(fresh);

@@ -123,6 +123,27 @@ describe.skipIf(!nativeUwsAvailable)('worker class uws', () => {
     expect(pre.stderr).not.toMatch(/core dumped|Aborted/);
   });
 
+  it('runs pre_request and post_request in the main thread for requests an extra thread serves', async () => {
+    const hookLog = path.join(mkdtempSync(path.join(os.tmpdir(), 'pre-uws-hooks-')), 'hooks.log');
+    const port = await freePort();
+    const pre = startPre([APP, '-k', 'uws', '-b', `127.0.0.1:${port}`, '--log-level', 'debug', '--threads', '2', '-c', path.join(FIXTURES, 'hooks.config.mjs')], { env: { HOOK_LOG: hookLog } });
+    const url = await pre.ready(1);
+    const [pid] = pre.bootedWorkers();
+    const seen = new Set<string>();
+    let sent = 0;
+    await waitFor(async () => {
+      const res = await request(`${url}/thread?n=${++sent}`, { reset: true });
+      seen.add(await res.body.text());
+      return seen.size === 2 || sent >= 200;
+    }, 'answers from both threads', 20_000);
+    expect(seen.size).toBe(2); // the extra thread served some of them
+    const hookLines = (name: string): string[] => readFileSync(hookLog, 'utf8').split('\n').filter((line) => line.startsWith(`${name} `));
+    await waitFor(() => hookLines('post_request').length === sent, 'a post_request per request');
+    // Hooks run in the worker's main thread (one pid), one per request whichever thread served it.
+    expect(hookLines('pre_request').sort()).toEqual(Array.from({ length: sent }, (_, i) => `pre_request ${pid} GET /thread?n=${i + 1}`).sort());
+    expect(hookLines('post_request').every((line) => new RegExp(`^post_request ${pid} 200 [1-9]\\d*$`).test(line))).toBe(true);
+  });
+
   it('refuses a Node request-listener app, port 0 and unix sockets with clear messages', async () => {
     const port = await freePort();
     const node = await runPre([HELLO, '-k', 'uws', '-b', `127.0.0.1:${port}`]);

@@ -2,58 +2,18 @@
  * Writes a web Response to a node:http response (the response half of the fetch adapter; hot path):
  * - headers are written with one `writeHead()` call using the flat-array form;
  * - in-memory bodies (string, JSON, ArrayBuffer, Uint8Array) are sent straight from the Response's
- *   source when the runtime allows it (see `responseStateSlot`), else read without waiting; either
+ *   source when the runtime allows it (see `inMemoryResponseBody`), else read without waiting; either
  *   way, bodies whose bytes are all available at once go out with a Content-Length in one `res.end()`;
  *   other bodies are streamed with backpressure.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ReadableStreamReadResult } from 'node:stream/web';
+import { inMemoryResponseBody } from './response-body.js';
 
 /** How many chunks of a response body we try to collect without waiting, to send them in one `end()`. */
 const MAX_IMMEDIATE_CHUNKS = 8;
 
 const noop = (): void => {};
-
-interface InternalBody {
-  source: unknown;
-  length: number | null;
-  stream: unknown;
-}
-
-/**
- * Node's undici (Node 20/22) keeps a Response's body in an own symbol-keyed state, with the original
- * `source` (a string or a Uint8Array for string, JSON, ArrayBuffer and typed-array bodies) next to
- * the stream made from it. Sending the source directly skips the stream: no reader, no reads, no
- * promises (~10 µs per response). Found and verified once, here; undefined elsewhere (Node 24+),
- * where bodies go through the stream path.
- */
-const responseStateSlot: symbol | undefined = findResponseStateSlot();
-
-function findResponseStateSlot(): symbol | undefined {
-  try {
-    const text = 'probe \u2713';
-    const probe = new Response(text) as Response & Record<symbol, { body?: InternalBody } | undefined>;
-    for (const key of Object.getOwnPropertySymbols(probe)) {
-      const body = probe[key]?.body;
-      if (body?.source === text && body.length === Buffer.byteLength(text) && body.stream === probe.body) return key;
-    }
-  } catch {
-    // not this runtime
-  }
-  return undefined;
-}
-
-/** The in-memory body of a native Response that nobody has started reading, if it has one. */
-function inMemoryBody(response: Response): InternalBody | undefined {
-  const body = (response as Response & Record<symbol, { body?: InternalBody } | undefined>)[responseStateSlot!]?.body;
-  if (body === undefined || body === null) return undefined;
-  const { source, stream } = body;
-  if (typeof source !== 'string' && !(source instanceof Uint8Array)) return undefined;
-  if (typeof body.length !== 'number' || stream !== response.body || response.bodyUsed || (stream as ReadableStream).locked) {
-    return undefined;
-  }
-  return body;
-}
 
 /** Resolves to undefined if `promise` has not settled after a few microtask turns. */
 function readWithoutWaiting<T>(promise: Promise<T>): Promise<T | undefined> {
@@ -102,16 +62,14 @@ export async function writeWebResponse(req: IncomingMessage, res: ServerResponse
   const status = response.status;
   const statusText = response.statusText || undefined;
 
-  if (responseStateSlot !== undefined) {
-    const internal = inMemoryBody(response);
-    if (internal !== undefined) {
-      const source = internal.source as string | Uint8Array;
-      if (!hasLength) flat.push('content-length', String(typeof source === 'string' ? internal.length : source.byteLength));
-      res.writeHead(status, statusText, flat);
-      if (req.method === 'HEAD') res.end();
-      else res.end(source);
-      return whenDone(res);
-    }
+  const internal = inMemoryResponseBody(response);
+  if (internal !== undefined) {
+    const source = internal.source;
+    if (!hasLength) flat.push('content-length', String(typeof source === 'string' ? internal.length : source.byteLength));
+    res.writeHead(status, statusText, flat);
+    if (req.method === 'HEAD') res.end();
+    else res.end(source);
+    return whenDone(res);
   }
 
   const body = response.body;

@@ -29,7 +29,7 @@ export function nodeAccessLogEntry(
   };
 }
 
-/** Counts the body bytes an app writes (only done when the access log is on). */
+/** Counts the body bytes an app writes (only done when the access log, metrics or post_request need them). */
 export function countResponseBytes(res: ServerResponse): () => number {
   let bytes = 0;
   const add = (chunk: unknown, encoding?: unknown): void => {

@@ -38,7 +38,7 @@ export class HttpDrain {
     return this.#draining;
   }
 
-  /** Number of open connections across the tracked servers. */
+  /** Number of open connections across the tracked servers (for worker classes' own accounting and tests). */
   get connections(): number {
     return this.#connections.size;
   }

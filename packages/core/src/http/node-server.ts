@@ -1,6 +1,5 @@
 import { createServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import type { Worker } from '../worker/worker.js';
 import { createClientErrorHandler, createConnectHandler } from './client-error.js';
 import type { HttpDrain } from './drain.js';
 import { acceptProxyProtocol } from './proxy-protocol.js';
@@ -8,15 +7,17 @@ import { parserLimits } from './request-checks.js';
 import { enforceRequestDeadlines } from './request-deadlines.js';
 import { createRequestListener, type RequestListenerOptions } from './request-listener.js';
 import { CheckedIncomingMessage } from './trailer-checks.js';
+import type { ServedApp } from './request-reporter.js';
 import { tlsOptions } from './tls.js';
 
 /**
  * A node:http server configured from the settings (keep-alive, connection limit, request limits and
- * timeouts, clean 4xx for malformed requests) serving the worker's app, tracked by `drain` for
- * graceful stops. Worker classes built on node:http share it.
+ * timeouts, clean 4xx for malformed requests) serving `served.app` and reporting each request to
+ * `served` (a Worker, or a worker thread's reporter), tracked by `drain` for graceful stops. Worker
+ * classes built on node:http share it.
  */
-export function createNodeServer(worker: Worker, drain: HttpDrain, options: RequestListenerOptions = {}): Server {
-  const { settings } = worker;
+export function createNodeServer(served: ServedApp, drain: HttpDrain, options: RequestListenerOptions = {}): Server {
+  const { settings, log } = served;
   const headersTimeout = settings.headers_timeout * 1000;
   const requestTimeout = settings.request_timeout > 0 ? Math.max(settings.request_timeout * 1000, headersTimeout) : 0;
   const tls = tlsOptions(settings);
@@ -33,20 +34,20 @@ export function createNodeServer(worker: Worker, drain: HttpDrain, options: Requ
     IncomingMessage: CheckedIncomingMessage,
     ...parserLimits(settings),
   };
-  const listener = createRequestListener(worker, { scheme: tls ? 'https' : 'http', ...options });
+  const listener = createRequestListener(served, { scheme: tls ? 'https' : 'http', ...options });
   const server: Server = tls ? createHttpsServer({ ...serverOptions, ...tls }, listener) : createServer(serverOptions, listener);
   if (tls) {
     server.on('tlsClientError', (err: NodeJS.ErrnoException, socket) => {
-      worker.log.debug(`TLS handshake failed with ${socket.remoteAddress ?? 'unknown'}: ${err.code ?? err.message}`);
+      log.debug(`TLS handshake failed with ${socket.remoteAddress ?? 'unknown'}: ${err.code ?? err.message}`);
     });
   }
   server.maxHeadersCount = parserLimits(settings).maxHeadersCount;
   server.maxConnections = settings.worker_connections;
-  server.on('clientError', createClientErrorHandler(worker.log));
-  server.on('connect', createConnectHandler(worker.log));
+  server.on('clientError', createClientErrorHandler(log));
+  server.on('connect', createConnectHandler(log));
   // A server that is handed connections without listening (sync) gets no timeouts from node itself.
   enforceRequestDeadlines(server, { headersTimeoutMs: serverOptions.headersTimeout, requestTimeoutMs: requestTimeout });
-  if (settings.proxy_protocol) acceptProxyProtocol(server, settings.proxy_allow_ips, worker.log);
+  if (settings.proxy_protocol) acceptProxyProtocol(server, settings.proxy_allow_ips, log);
   drain.track(server);
   return server;
 }

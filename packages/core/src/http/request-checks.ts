@@ -6,14 +6,33 @@ export interface RequestRejection {
   readonly reason: string;
 }
 
-type Limits = Pick<Settings, 'limit_request_line' | 'limit_request_fields' | 'limit_request_field_size'>;
+export type RequestLimits = Pick<Settings, 'limit_request_line' | 'limit_request_fields' | 'limit_request_field_size'>;
 
 /** What checkRequest reads of a parsed request (an IncomingMessage, or a plain object in tests). */
 export type ParsedRequest = Pick<IncomingMessage, 'method' | 'url' | 'httpVersionMajor' | 'httpVersionMinor' | 'rawHeaders'>;
 
-/** Headers a request may carry only once (Gunicorn rejects duplicate Host and Content-Type too). */
-const SINGLE_HEADERS = new Set(['host', 'content-type', 'content-length', 'transfer-encoding']);
-const SINGLE_LENGTHS = new Set([...SINGLE_HEADERS].map((n) => n.length));
+/** Headers a request may carry only once (Gunicorn rejects duplicate Host and Content-Type too), as bits. */
+const HOST_BIT = 1;
+const CONTENT_TYPE_BIT = 2;
+const CONTENT_LENGTH_BIT = 4;
+const TRANSFER_ENCODING_BIT = 8;
+
+function singleHeaderBit(name: string): number {
+  switch (name.length) {
+    case 4: return name.toLowerCase() === 'host' ? HOST_BIT : 0;
+    case 12: return name.toLowerCase() === 'content-type' ? CONTENT_TYPE_BIT : 0;
+    case 14: return name.toLowerCase() === 'content-length' ? CONTENT_LENGTH_BIT : 0;
+    case 17: return name.toLowerCase() === 'transfer-encoding' ? TRANSFER_ENCODING_BIT : 0;
+    default: return 0;
+  }
+}
+
+/**
+ * What the last `checkRequestHead` scan found, for `checkRequest` to go on with: module state instead
+ * of a result object, because this runs on every request and the scan is synchronous.
+ */
+let scannedHost: string | undefined;
+let scannedTransferEncoding: string | undefined;
 
 /** RFC 9110 §7.2: Host = uri-host [ ":" port ]; uri-host is an IP literal in brackets or a reg-name. */
 const HOST = /^(?:\[[\w:.~!$&'()*+,;=-]+\]|(?:[\w.~!$&'()*+,;=-]|%[\da-fA-F]{2})*)(?::\d*)?$/;
@@ -27,38 +46,46 @@ const ABSOLUTE_FORM = /^[a-zA-Z][a-zA-Z\d+.-]*:\/\/([^/?#]*)/;
  * (node keeps the first one silently); a Transfer-Encoding on HTTP/1.0, an empty one, or a coding other
  * than chunked. One scan of `rawHeaders`, no `req.headers` built: this runs on every request.
  */
-export function checkRequest(req: ParsedRequest, limits: Limits): RequestRejection | null {
+export function checkRequest(req: ParsedRequest, limits: RequestLimits): RequestRejection | null {
   // HTTP/0.9's request line has no version at all: not an HTTP/1 request line. Others are well-formed but unsupported.
   if (req.httpVersionMajor === 0) return { status: 400, reason: 'Invalid HTTP version' };
   if (req.httpVersionMajor !== 1 || req.httpVersionMinor > 1) return { status: 505, reason: 'HTTP version not supported' };
   const method = req.method ?? '';
   const url = req.url ?? '';
-  const lineLimit = limits.limit_request_line;
-  if (lineLimit > 0 && method.length + url.length + 10 > lineLimit) {
-    return { status: 414, reason: 'Request line too long' };
-  }
-  const raw = req.rawHeaders;
-  const fieldLimit = limits.limit_request_fields;
-  if (fieldLimit > 0 && raw.length / 2 > fieldLimit) return { status: 431, reason: 'Too many header fields' };
-  const sizeLimit = limits.limit_request_field_size;
-  let seen: Set<string> | null = null;
-  let host: string | undefined;
-  let transferEncoding: string | undefined;
-  for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i]!;
-    if (sizeLimit > 0 && name.length + 2 + raw[i + 1]!.length > sizeLimit) return { status: 431, reason: 'Header field too large' };
-    const lower = SINGLE_LENGTHS.has(name.length) ? name.toLowerCase() : '';
-    if (SINGLE_HEADERS.has(lower)) {
-      seen ??= new Set();
-      if (seen.has(lower)) return { status: 400, reason: `Duplicate ${lower} header` };
-      seen.add(lower);
-      if (lower === 'host') host = raw[i + 1]!;
-      else if (lower === 'transfer-encoding') transferEncoding = raw[i + 1]!;
-    }
-  }
+  const headRejection = checkRequestHead(method, url, req.rawHeaders, limits);
+  if (headRejection) return headRejection;
+  const host = scannedHost;
+  const transferEncoding = scannedTransferEncoding;
   const targetRejection = checkTarget(method, url, host, req.httpVersionMinor === 1);
   if (targetRejection) return targetRejection;
   if (transferEncoding !== undefined) return checkTransferEncoding(transferEncoding, req.httpVersionMinor);
+  return null;
+}
+
+/**
+ * Gunicorn's request limits and the single-occurrence headers, for any server: a request line over
+ * `limit_request_line` is 414, too many or too large header fields are 431, a repeated Host,
+ * Content-Type, Content-Length or Transfer-Encoding is 400. `rawHeaders` is flat: [name, value, ...].
+ */
+export function checkRequestHead(method: string, url: string, rawHeaders: readonly string[], limits: RequestLimits): RequestRejection | null {
+  scannedHost = undefined;
+  scannedTransferEncoding = undefined;
+  const lineLimit = limits.limit_request_line;
+  if (lineLimit > 0 && method.length + url.length + 10 > lineLimit) return { status: 414, reason: 'Request line too long' };
+  const fieldLimit = limits.limit_request_fields;
+  if (fieldLimit > 0 && rawHeaders.length / 2 > fieldLimit) return { status: 431, reason: 'Too many header fields' };
+  const sizeLimit = limits.limit_request_field_size;
+  let seen = 0;
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i]!;
+    if (sizeLimit > 0 && name.length + 2 + rawHeaders[i + 1]!.length > sizeLimit) return { status: 431, reason: 'Header field too large' };
+    const bit = singleHeaderBit(name);
+    if (bit === 0) continue;
+    if (seen & bit) return { status: 400, reason: `Duplicate ${name.toLowerCase()} header` };
+    seen |= bit;
+    if (bit === HOST_BIT) scannedHost = rawHeaders[i + 1]!;
+    else if (bit === TRANSFER_ENCODING_BIT) scannedTransferEncoding = rawHeaders[i + 1]!;
+  }
   return null;
 }
 
@@ -105,7 +132,7 @@ export function checkTransferEncoding(value: string, httpVersionMinor: number): 
  * node:http's own limits, set from pre's so its parser never stops a request pre would accept:
  * the whole header block and the header count.
  */
-export function parserLimits(limits: Limits): { maxHeaderSize: number; maxHeadersCount: number } {
+export function parserLimits(limits: RequestLimits): { maxHeaderSize: number; maxHeadersCount: number } {
   const { limit_request_line: line, limit_request_fields: fields, limit_request_field_size: size } = limits;
   const total = line > 0 && fields > 0 && size > 0 ? line + fields * (size + 2) + 4 : 1024 * 1024;
   return {

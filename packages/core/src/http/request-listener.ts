@@ -2,11 +2,11 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { fetchToNodeListener } from '../app/fetch-adapter.js';
 import type { NodeListener } from '../app/load.js';
 import type { RequestInfo } from '../hooks.js';
-import type { Worker } from '../worker/worker.js';
 import { countResponseBytes, nodeAccessLogEntry } from './access-entry.js';
 import { ForwardedHeaders } from './forwarded.js';
 import { checkRequest } from './request-checks.js';
 import { isRefused, markRefused, type CheckedIncomingMessage } from './trailer-checks.js';
+import type { ServedApp } from './request-reporter.js';
 
 export interface RequestListenerOptions {
   /** The scheme fetch-style apps see in `request.url`. */
@@ -15,16 +15,18 @@ export interface RequestListenerOptions {
 
 /**
  * The app as a node:http request listener, with pre's duties around it: hooks, a 500 (and a live
- * worker) when the app throws or rejects, the access log, and request accounting for max_requests.
+ * worker) when the app throws or rejects; each request is reported to `served` (access log, metrics,
+ * post_request, max_requests), which is a Worker or a worker thread's reporter.
  */
-export function createRequestListener(worker: Worker, options: RequestListenerOptions = {}): (req: IncomingMessage, res: ServerResponse) => void {
-  const { app, settings, log, accessLog } = worker;
+export function createRequestListener(served: ServedApp, options: RequestListenerOptions = {}): (req: IncomingMessage, res: ServerResponse) => void {
+  const { app, settings, log } = served;
   const onAppError = (err: unknown): void => log.exception('Error handling request', err);
   const appListener: NodeListener = app.shape === 'node'
     ? app.listener
     : fetchToNodeListener(app.fetch, onAppError, { scheme: options.scheme ?? 'http' });
-  const logAccess = accessLog.enabled;
-  const hooks = worker.hasRequestHooks;
+  const logAccess = served.wantsAccessEntries;
+  const hooks = served.hasRequestHooks;
+  const countBytes = logAccess || hooks;
   const closeAfterResponse = settings.keepalive === 0;
   const forwarded = new ForwardedHeaders(settings);
 
@@ -58,17 +60,16 @@ export function createRequestListener(worker: Worker, options: RequestListenerOp
     const started = performance.now();
     const startTime = logAccess ? Date.now() : 0;
     if (closeAfterResponse) res.shouldKeepAlive = false;
-    const bytesWritten = logAccess ? countResponseBytes(res) : null;
+    const bytesWritten = countBytes ? countResponseBytes(res) : null;
     const info: RequestInfo | undefined = hooks
       ? { method: req.method ?? '', url: req.url ?? '', headers: req.headers, remoteAddress: req.socket.remoteAddress }
       : undefined;
 
     res.once('close', () => {
       const durationMs = performance.now() - started;
-      const entry = bytesWritten
-        ? nodeAccessLogEntry(req, res, startTime, durationMs, contentLength(res) ?? bytesWritten())
-        : null;
-      worker.requestFinished(entry, info, info && { status: res.statusCode, bytes: bytesWritten?.(), durationMs });
+      const bytes = bytesWritten ? contentLength(res) ?? bytesWritten() : undefined;
+      const entry = logAccess ? nodeAccessLogEntry(req, res, startTime, durationMs, bytes) : null;
+      served.requestFinished(entry, info, info && { status: res.statusCode, bytes, durationMs });
     });
 
     if (rejection) {
@@ -79,7 +80,7 @@ export function createRequestListener(worker: Worker, options: RequestListenerOp
       res.end(body);
       return;
     }
-    if (info) worker.requestStarted(info).then(() => invoke(req, res), (err: unknown) => fail(req, res, err));
+    if (info) served.requestStarted(info).then(() => invoke(req, res), (err: unknown) => fail(req, res, err));
     else invoke(req, res);
   };
 }

@@ -45,7 +45,6 @@ export type WorkerMessage =
   /** The answer to a metrics_request: prom-client's `getMetricsAsJSON()`. */
   | { readonly type: 'metrics_snapshot'; readonly id: number; readonly metrics: readonly unknown[] };
 
-/** The fd layout of a worker process: stdio 0-2, the IPC channel, the heartbeat file, then the listeners. */
-export const IPC_FD = 3;
+/** The fd layout of a worker process: stdio 0-2, the IPC channel (3), the heartbeat file, then the listeners. */
 export const HEARTBEAT_FD = 4;
 export const FIRST_LISTENER_FD = 5;

@@ -10,11 +10,10 @@ import { Heartbeat, heartbeatInterval } from './heartbeat.js';
 import type { WorkerInitMessage, WorkerMessage } from './protocol.js';
 import { appRefusals } from './capabilities.js';
 import { refuseUnsupportedBy, resolveWorkerClass, type ResolvedWorkerClass } from './resolve.js';
-import type { ListenerCopy, Worker } from './worker.js';
+import { STOP_BEGUN, type ListenerCopy, type Worker } from './worker.js';
 import type { ListenerCopyMessage } from './protocol.js';
 import type { MetricsRequestMessage } from './protocol.js';
 import { WorkerMetrics } from '../metrics/worker-metrics.js';
-import { accessLogForMetrics } from '../metrics/entries-only-access-log.js';
 
 const STATS_INTERVAL_MS = 1000;
 /** Kept back from graceful_timeout for worker_exit and the exit itself, before the arbiter's SIGKILL. */
@@ -99,6 +98,7 @@ export class WorkerRuntime {
     if (this.#stopping) return this.#exit();
 
     this.#metrics = await WorkerMetrics.create(this.#settings, this.#log);
+    if (this.#stopping) return this.#exit(); // a TERM while the metrics started: stop() found no worker yet
     if (this.#metrics) this.#serveMetrics(this.#metrics);
     try {
       this.#worker = new resolved.WorkerClass({
@@ -106,7 +106,7 @@ export class WorkerRuntime {
         app,
         listeners: this.#init.listeners,
         log: this.#log,
-        accessLog: this.#metrics ? accessLogForMetrics(this.#accessLog) : this.#accessLog,
+        accessLog: this.#accessLog,
         metrics: this.#metrics,
         age: this.#init.age,
         workerClass: this.#settings.worker_class,
@@ -198,7 +198,7 @@ export class WorkerRuntime {
     this.#stopStartedAt ||= Date.now();
     const worker = this.#worker;
     if (!worker) return; // still booting: run() exits when it sees #stopping
-    worker.alive = false;
+    worker[STOP_BEGUN]();
     if (graceful) {
       // The arbiter kills at graceful_timeout anyway; stopping ourselves first lets worker_exit run.
       setTimeout(() => void this.stop(false), this.#settings.graceful_timeout * 1000).unref();

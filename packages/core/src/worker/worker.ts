@@ -1,6 +1,7 @@
 import type { LoadedApp } from '../app/load.js';
 import { runHook, type RequestInfo, type ResponseInfo, type WorkerInfo } from '../hooks.js';
 import type { ListenerInfo } from '../listeners/address.js';
+import type { ServedApp } from '../http/request-reporter.js';
 import type { AccessLog, AccessLogEntry } from '../logging/access-log.js';
 import type { Logger } from '../logging/error-log.js';
 import type { RequestMetrics } from '../metrics/worker-metrics.js';
@@ -12,6 +13,9 @@ import { DEFAULT_CAPABILITIES, type WorkerCapabilities } from './capabilities.js
  * copy of @pre/core (a third-party package with its own dependency) is still recognised.
  */
 export const WORKER_BRAND: unique symbol = Symbol.for('pre.worker') as never;
+
+/** The runtime calls `worker[STOP_BEGUN]()` when a stop begins (registered, for the same reason as WORKER_BRAND). */
+export const STOP_BEGUN: unique symbol = Symbol.for('pre.worker.stopBegun') as never;
 
 /** Everything the runtime hands a worker class. */
 export interface WorkerOptions {
@@ -56,7 +60,7 @@ export interface WorkerClass {
  * TERM (graceful) or INT/QUIT (fast). A class implements `run` and `stop`, and reports each request
  * through `requestStarted`/`requestFinished` so hooks, the access log and `max_requests` work alike everywhere.
  */
-export abstract class Worker {
+export abstract class Worker implements ServedApp {
   static readonly [WORKER_BRAND] = true;
   static readonly bindsOwnListeners: boolean = false;
   /**
@@ -76,10 +80,11 @@ export abstract class Worker {
   readonly workerClass: string;
   /** This worker retires after this many requests: `max_requests` plus its jitter, or Infinity. */
   readonly maxRequests: number;
-  /** Requests finished so far. */
-  requestCount = 0;
-  /** False once a stop has begun. */
-  alive = true;
+  /**
+   * True when `requestFinished` wants an AccessLogEntry: the access log is on, or metrics take each
+   * request's status and duration from it. Build none otherwise.
+   */
+  readonly wantsAccessEntries: boolean;
   /**
    * True when pre_request or post_request hooks are set, or Prometheus counts requests in flight: classes
    * may skip building RequestInfo and calling requestStarted otherwise.
@@ -89,6 +94,8 @@ export abstract class Worker {
   readonly #onRetire: (reason: string) => void;
   readonly #requestListenerCopy: (index: number) => Promise<ListenerCopy>;
   #retired = false;
+  #requestCount = 0;
+  #alive = true;
   readonly #metrics: RequestMetrics | null;
 
   constructor(options: WorkerOptions) {
@@ -104,6 +111,7 @@ export abstract class Worker {
     const { max_requests: max, max_requests_jitter: jitter } = options.settings;
     this.maxRequests = max > 0 ? max + Math.floor(Math.random() * (jitter + 1)) : Infinity;
     this.#metrics = options.metrics ?? null;
+    this.wantsAccessEntries = options.accessLog.enabled || this.#metrics !== null;
     this.hasRequestHooks = Boolean(options.settings.pre_request || options.settings.post_request || this.#metrics?.countsInFlight);
   }
 
@@ -125,6 +133,20 @@ export abstract class Worker {
     return true;
   }
 
+  /** Requests finished so far. */
+  get requestCount(): number {
+    return this.#requestCount;
+  }
+
+  /** False once a stop has begun. */
+  get alive(): boolean {
+    return this.#alive;
+  }
+
+  [STOP_BEGUN](): void {
+    this.#alive = false;
+  }
+
   /** What worker-side hooks receive. */
   get info(): WorkerInfo {
     return { pid: this.pid, age: this.age, workerClass: this.workerClass, log: this.log };
@@ -139,16 +161,16 @@ export abstract class Worker {
   /**
    * Call it once per finished request (whatever its outcome): counts it for `max_requests` and metrics,
    * writes the access log line and runs `post_request`. Metrics take status and duration from `entry`
-   * (built when `accessLog.enabled`) or `response`.
+   * (built when `wantsAccessEntries`) or `response`.
    */
   requestFinished(entry: AccessLogEntry | null, request?: RequestInfo, response?: ResponseInfo): void {
-    this.requestCount++;
+    const count = ++this.#requestCount;
     this.#metrics?.finished(entry, response);
     if (entry) this.accessLog.log(entry);
     if (request && response && this.settings.post_request) {
       void runHook(this.settings, 'post_request', this.log, this.info, request, response);
     }
-    if (this.requestCount >= this.maxRequests) this.retire(`max_requests (${this.requestCount} requests)`);
+    if (count >= this.maxRequests) this.retire(`max_requests (${count} requests)`);
   }
 
   /**

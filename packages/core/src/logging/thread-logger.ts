@@ -1,12 +1,21 @@
 import type { MessagePort } from 'node:worker_threads';
-import type { Logger, LogLevel } from '@pre/core';
-import type { ThreadMessage } from './protocol.js';
+import type { Logger } from './error-log.js';
+import type { LogLevel } from './levels.js';
 
 const RANK: Readonly<Record<LogLevel, number>> = { debug: 0, info: 1, warning: 2, error: 3, critical: 4 };
 
+/** A log line from a worker thread to its process's main thread. */
+export interface ThreadLogMessage {
+  readonly type: 'log';
+  readonly level: LogLevel;
+  readonly message: string;
+  readonly stack?: string;
+}
+
 /**
- * A thread's Logger: lines at or above the configured level go to the main thread, which writes them to
- * the error log of the process (the log files and their reopening belong to the main thread).
+ * A worker thread's Logger: lines at or above the configured level go to the main thread, which writes
+ * them with `writeThreadLog` to the error log of the process (the log files and their reopening belong
+ * to the main thread).
  */
 export class ThreadLogger implements Logger {
   readonly #port: MessagePort;
@@ -44,7 +53,14 @@ export class ThreadLogger implements Logger {
 
   #send(level: LogLevel, message: string, stack?: string): void {
     if (RANK[level] < this.#threshold) return;
-    const msg: ThreadMessage = stack === undefined ? { type: 'log', level, message } : { type: 'log', level, message, stack };
+    const msg: ThreadLogMessage = stack === undefined ? { type: 'log', level, message } : { type: 'log', level, message, stack };
     this.#port.postMessage(msg);
   }
+}
+
+/** The main thread's side: writes a thread's line to `log`, prefixed with the thread's name. */
+export function writeThreadLog(log: Logger, message: ThreadLogMessage, prefix: string): void {
+  const text = `${prefix} ${message.message}`;
+  if (message.stack === undefined) log[message.level](text);
+  else log.exception(text, Object.assign(new Error(message.message), { stack: message.stack }));
 }

@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import { SharedThreadState } from '../src/shared-state.js';
+
+describe('SharedThreadState', () => {
+  it('is seen the same through two views of one buffer (thread and main thread)', () => {
+    const thread = new SharedThreadState();
+    const main = new SharedThreadState(thread.buffer);
+    expect(main.lastRequest()).toBeNull();
+    thread.beat();
+    thread.beat();
+    expect(main.beats).toBe(2);
+    thread.requestStarted(7, 12, 'GET', '/slow');
+    expect(main.lastRequest()).toEqual({ seq: 7, fd: 12, headersSent: false, label: 'GET /slow', running: true });
+    thread.headersSent();
+    expect(main.lastRequest()).toMatchObject({ headersSent: true });
+    thread.requestFinished(7);
+    expect(main.lastRequest()).toMatchObject({ running: false, label: 'GET /slow' });
+  });
+
+  it('collects bare finished counts once', () => {
+    const state = new SharedThreadState();
+    state.countFinished();
+    state.countFinished();
+    state.countFinished();
+    expect(state.takeFinished()).toBe(3);
+    expect(state.takeFinished()).toBe(0);
+  });
+
+  it('lets the main thread claim a running request, after which the thread cannot finish it', () => {
+    const state = new SharedThreadState();
+    state.requestStarted(3, -1, 'POST', '/x');
+    expect(state.claim(2)).toBe(false); // not the running one
+    expect(state.claim(3)).toBe(true);
+    expect(state.claim(3)).toBe(false); // once
+    state.requestFinished(3);
+    expect(state.lastRequest()).toMatchObject({ seq: -1, running: false });
+  });
+
+  it('cuts a long label to the shared buffer', () => {
+    const state = new SharedThreadState();
+    state.requestStarted(1, -1, 'GET', `/${'a'.repeat(1000)}`);
+    const label = state.lastRequest()!.label;
+    expect(label.startsWith('GET /aaa')).toBe(true);
+    expect(label.length).toBeLessThan(300);
+  });
+});

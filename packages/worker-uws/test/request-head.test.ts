@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest';
+import type { HttpRequest } from '../src/native.js';
+import { maxHeaderBytes, readRequestHead, type HeadRules } from '../src/request-head.js';
+
+/** What readRequestHead reads of uWS's HttpRequest, over plain data. */
+function uwsRequest(method: string, url: string, headers: [string, string][]): HttpRequest {
+  const [path, query = ''] = url.split('?');
+  return {
+    getCaseSensitiveMethod: () => method,
+    getUrl: () => path,
+    getQuery: () => query,
+    forEach: (cb: (name: string, value: string) => void) => headers.forEach(([n, v]) => cb(n, v)),
+  } as unknown as HttpRequest;
+}
+
+const rules: HeadRules = { limit_request_line: 4094, limit_request_fields: 100, limit_request_field_size: 8190 };
+
+describe('readRequestHead', () => {
+  it('reads method, url with query, flat headers, host and body presence', () => {
+    const head = readRequestHead(uwsRequest('POST', '/a?b=1', [['host', 'h:1'], ['content-length', '3']]), rules);
+    expect(head).toMatchObject({ method: 'POST', url: '/a?b=1', host: 'h:1', headers: ['host', 'h:1', 'content-length', '3'], hasBody: true, rejection: null });
+    expect(readRequestHead(uwsRequest('GET', '/', [['content-length', '0']]), rules).hasBody).toBe(false);
+  });
+
+  it.each([
+    ['a request line over limit_request_line', uwsRequest('GET', `/${'a'.repeat(100)}`, []), { ...rules, limit_request_line: 50 }, 414],
+    ['more fields than limit_request_fields', uwsRequest('GET', '/', [['a', '1'], ['b', '2'], ['c', '3']]), { ...rules, limit_request_fields: 2 }, 431],
+    ['a field over limit_request_field_size', uwsRequest('GET', '/', [['a', 'x'.repeat(40)]]), { ...rules, limit_request_field_size: 20 }, 431],
+    ['a repeated Host', uwsRequest('GET', '/', [['host', 'a'], ['host', 'b']]), rules, 400],
+    ['a repeated Content-Length', uwsRequest('POST', '/', [['content-length', '1'], ['content-length', '1']]), rules, 400],
+    ['a non-numeric Content-Length', uwsRequest('POST', '/', [['content-length', '1x']]), rules, 400],
+    ['a chunked body', uwsRequest('POST', '/', [['transfer-encoding', 'chunked']]), rules, 411],
+    ['a coding before chunked', uwsRequest('POST', '/', [['transfer-encoding', 'gzip, chunked']]), rules, 501],
+    ['chunked not last', uwsRequest('POST', '/', [['transfer-encoding', 'chunked, gzip']]), rules, 400],
+    ['CONNECT', uwsRequest('CONNECT', '/', []), rules, 501],
+  ] as const)('refuses %s', (_, req, given, status) => {
+    expect(readRequestHead(req, given).rejection?.status).toBe(status);
+  });
+
+  it('applies no limit that is 0', () => {
+    const head = readRequestHead(uwsRequest('GET', `/${'a'.repeat(9000)}`, [['a', 'x'.repeat(9000)]]), { limit_request_line: 0, limit_request_fields: 0, limit_request_field_size: 0 });
+    expect(head.rejection).toBeNull();
+  });
+
+  it('notes a trusted-proxy header only when its names are given', () => {
+    const req = (): HttpRequest => uwsRequest('GET', '/', [['x-forwarded-for', '1.2.3.4']]);
+    expect(readRequestHead(req(), rules).forwarded).toBe(false);
+    expect(readRequestHead(req(), { ...rules, forwardedNames: new Set(['x-forwarded-for']) }).forwarded).toBe(true);
+  });
+});
+
+describe('maxHeaderBytes', () => {
+  it('sizes the header buffer from the limits, between 16 KiB and 1 MiB', () => {
+    expect(maxHeaderBytes(rules)).toBe(4094 + 100 * 8192 + 4);
+    expect(maxHeaderBytes({ limit_request_line: 100, limit_request_fields: 2, limit_request_field_size: 100 })).toBe(16 * 1024);
+    expect(maxHeaderBytes({ limit_request_line: 0, limit_request_fields: 100, limit_request_field_size: 8190 })).toBe(1024 * 1024);
+  });
+});

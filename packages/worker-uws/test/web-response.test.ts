@@ -1,0 +1,70 @@
+import { describe, expect, it } from 'vitest';
+import type { HttpResponse } from '../src/native.js';
+import { statusLine, writeWebResponse, type ResponseState } from '../src/web-response.js';
+
+/** Records what the writer asks of uWS's HttpResponse (the calls an in-memory body makes). */
+function recordingResponse(): { res: HttpResponse; calls: unknown[][] } {
+  const calls: unknown[][] = [];
+  const res = {
+    writeStatus(s: string) { calls.push(['status', s]); return res; },
+    writeHeader(n: string, v: string) { calls.push(['header', n, v]); return res; },
+    end(body: unknown, close: boolean) { calls.push(['end', body === undefined || typeof body === 'string' ? body ?? '' : Buffer.from(body as Uint8Array).toString(), close]); return res; },
+    endWithoutBody(...args: unknown[]) { calls.push(['endWithoutBody', ...args]); return res; },
+    getWriteOffset: () => 0,
+    tryEnd(body: Uint8Array, total: number) { calls.push(['tryEnd', Buffer.from(body).toString(), total]); return [true, true]; },
+    cork(cb: () => void) { cb(); return res; },
+  };
+  return { res: res as unknown as HttpResponse, calls };
+}
+
+const state = (): ResponseState => ({ aborted: false });
+
+describe('writeWebResponse', () => {
+  it('sends an in-memory body in one call, without the headers uWS writes itself', async () => {
+    const { res, calls } = recordingResponse();
+    const response = new Response('hello', { status: 201, headers: { 'x-a': '1', 'content-length': '5', connection: 'keep-alive' } });
+    const written = await writeWebResponse(res, response, false, false, state(), true);
+    expect(written).toEqual({ status: 201, bytes: 5 });
+    expect(calls).toEqual([
+      ['status', '201 Created'],
+      ['header', 'content-type', 'text/plain;charset=UTF-8'],
+      ['header', 'x-a', '1'],
+      ['end', 'hello', false],
+    ]);
+  });
+
+  it('writes every Set-Cookie separately', async () => {
+    const { res, calls } = recordingResponse();
+    const headers = new Headers();
+    headers.append('set-cookie', 'a=1');
+    headers.append('set-cookie', 'b=2');
+    await writeWebResponse(res, new Response(null, { headers }), false, false, state(), true);
+    expect(calls.filter(([kind]) => kind === 'header')).toEqual([['header', 'set-cookie', 'a=1'], ['header', 'set-cookie', 'b=2']]);
+  });
+
+  it('answers HEAD with the length and no body, closing when asked', async () => {
+    const { res, calls } = recordingResponse();
+    const written = await writeWebResponse(res, new Response('four'), true, true, state(), true);
+    expect(written).toEqual({ status: 200, bytes: 0 });
+    expect(calls.slice(-3)).toEqual([['header', 'content-length', '4'], ['header', 'connection', 'close'], ['endWithoutBody']]);
+  });
+
+  it('reads a streamed body and counts its bytes', async () => {
+    const { res, calls } = recordingResponse();
+    const stream = new ReadableStream<Uint8Array>({
+      start(c) { c.enqueue(new TextEncoder().encode('ab')); c.enqueue(new TextEncoder().encode('cde')); c.close(); },
+    });
+    Object.assign(res, { write: (chunk: Uint8Array) => (calls.push(['write', Buffer.from(chunk).toString()]), true) });
+    const written = await writeWebResponse(res, new Response(stream), false, true, state(), false);
+    expect(written).toEqual({ status: 200, bytes: 5 });
+    expect(calls.filter(([kind]) => kind === 'write' || kind === 'end')).toEqual([['write', 'ab'], ['write', 'cde'], ['end', '', true]]);
+  });
+});
+
+describe('statusLine', () => {
+  it('uses the reason phrase given, or the standard one', () => {
+    expect(statusLine(404)).toBe('404 Not Found');
+    expect(statusLine(200, 'Fine')).toBe('200 Fine');
+    expect(statusLine(599)).toBe('599 Unknown');
+  });
+});
