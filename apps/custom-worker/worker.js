@@ -22,6 +22,7 @@ import net from 'node:net';
 import { DRAIN_IDLE_MS, HttpDrain, Worker, createNodeServer } from '@pre/core';
 import { accessEntry, requestInfo } from './access.js';
 import { fetchHandler } from './fetch-handler.js';
+import { headersDeadline, requestDeadline } from './h2-deadlines.js';
 import { sniffProtocol } from './sniff.js';
 
 /**
@@ -36,11 +37,14 @@ import { sniffProtocol } from './sniff.js';
 export class H2cWorker extends Worker {
   /**
    * What this class honours on both protocols (see docs/writing-a-worker.md, "Capabilities"). HTTP/1.1
-   * alone could do more (createNodeServer has TLS, PROXY protocol, forwarded headers, header/request
-   * timeouts), but the h2c side has none of them, so pre refuses those settings for the class.
+   * alone could do more (createNodeServer has TLS, PROXY protocol and forwarded headers), but the h2c
+   * side has none of them, so pre refuses those settings for the class.
    * @type {Partial<import('@pre/core').WorkerCapabilities>}
    */
-  static capabilities = { ...Worker.capabilities, keepalive: true, keepaliveOff: true, workerConnections: true, backlog: true };
+  static capabilities = {
+    ...Worker.capabilities, headersTimeout: true, requestTimeout: true,
+    keepalive: true, keepaliveOff: true, workerConnections: true, backlog: true,
+  };
 
   /** @type {net.Server[]} */
   #acceptors = [];
@@ -110,6 +114,7 @@ export class H2cWorker extends Worker {
     // keepalive 0: one request per connection; GOAWAY as soon as it opens, the stream still completes.
     if (this.settings.keepalive === 0) session.once('stream', () => session.close());
     if (!this.alive) session.close(); // accepted during a graceful stop: serve nothing new on it
+    headersDeadline(session, this.settings.headers_timeout * 1000);
   }
 
   /**
@@ -123,6 +128,8 @@ export class H2cWorker extends Worker {
     const startTime = Date.now();
     const remoteAddress = req.socket.remoteAddress;
     const info = this.hasRequestHooks ? requestInfo(req) : undefined;
+    const { request_timeout: request, headers_timeout: headers } = this.settings;
+    if (request > 0) requestDeadline(req, res, Math.max(request, headers) * 1000);
     res.once('close', () => {
       const durationMs = performance.now() - started;
       const entry = this.accessLog.enabled ? accessEntry(req, res, startTime, durationMs, remoteAddress) : null;

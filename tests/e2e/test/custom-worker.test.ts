@@ -263,6 +263,34 @@ describe('the same class on the same port: HTTP/1.1 through core, h2c beside it'
     expect((await h2(url, '/users/1')).status).toBe(200); // and h2c still served
   });
 
+  it('headers_timeout on h2c: a session stuck in a header block is closed; request_timeout: a stalled body gets 408', async () => {
+    const pre = startH2c('apps/node-http', ['--headers-timeout', '1', '--request-timeout', '2', '--keep-alive', '30']);
+    const url = await pre.ready(1);
+    const port = Number(new URL(url).port);
+    // The preface, an empty SETTINGS frame, then a HEADERS frame without END_HEADERS (":method: GET") and silence.
+    const stalled = net.connect(port, '127.0.0.1');
+    stalled.on('error', () => {});
+    const started = Date.now();
+    stalled.write(Buffer.concat([Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n'), Buffer.from('000000040000000000', 'hex'), Buffer.from('00000101000000000182', 'hex')]));
+    stalled.resume();
+    await new Promise((resolve) => stalled.once('close', resolve));
+    const elapsed = Date.now() - started;
+    expect(elapsed).toBeGreaterThanOrEqual(900); // not refused on sight: cut by the deadline (1 s; keepalive is 30 s)
+    expect(elapsed).toBeLessThan(6_000);
+
+    const session = http2.connect(url);
+    session.on('error', () => {});
+    const stream = session.request({ ':path': '/echo', ':method': 'POST', 'content-type': 'application/json' });
+    stream.write('{"a":'); // and never the rest
+    const status = await new Promise<number>((resolve, reject) => {
+      stream.on('response', (h) => resolve(Number(h[':status'])));
+      stream.on('error', reject);
+    });
+    expect(status).toBe(408);
+    session.destroy();
+    expect((await h2(url, '/users/2')).status).toBe(200); // the worker serves on
+  });
+
   it('keepalive 0: HTTP/1.1 answers Connection: close, an HTTP/2 session gets GOAWAY after its request', async () => {
     const pre = startH2c(H2_APP, ['--keep-alive', '0']);
     const url = await pre.ready(1);
