@@ -28,12 +28,14 @@ export function requestInfo(req) {
  * @param {Http2ServerResponse} res
  * @param {number} startTime epoch ms
  * @param {number} durationMs
+ * @param {string | undefined} remoteAddress read when the request arrived: once the stream has closed,
+ *   node:http2's `req.socket` no longer reaches the connection
  * @returns {AccessLogEntry}
  */
-export function accessEntry(req, res, startTime, durationMs) {
+export function accessEntry(req, res, startTime, durationMs, remoteAddress) {
   const length = Number(res.getHeader('content-length'));
   return {
-    remoteAddress: req.socket.remoteAddress,
+    remoteAddress,
     method: req.method,
     url: req.url,
     httpVersion: req.httpVersion,
