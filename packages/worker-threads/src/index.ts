@@ -1,4 +1,4 @@
-import { Worker } from '@pre/core';
+import { Worker, type WorkerOptions } from '@pre/core';
 import { writeHungResponse } from './hung-response.js';
 import { fromWireEntry, type ListenerCopy, type ThreadMessage } from './protocol.js';
 import { AcceptBalance } from './accept-balance.js';
@@ -22,6 +22,9 @@ const COUNT_MS = 50;
  * max_requests, access log, request hooks) from the threads' batched reports.
  */
 export default class ThreadsWorker extends Worker {
+  /** Each thread runs onWorkerStart/onWorkerStop on its own copy of the app; the main thread serves nothing. */
+  static readonly runsAppLifecycle = true;
+
   readonly #slots: (ThreadSlot | null)[] = [];
   readonly #balance = AcceptBalance.buffer(this.settings.threads);
   /** Set when the listeners cannot be copied (fd:// binds): every thread listens on the inherited fds. */
@@ -32,6 +35,17 @@ export default class ThreadsWorker extends Worker {
   readonly #uncounted = new Set<ThreadSlot>();
   #replacements = 0;
   #stopping = false;
+
+  constructor(options: WorkerOptions) {
+    super(options);
+    // Requests run in the threads, where the main thread's metrics never see them start.
+    options.metrics?.countInFlightWith(() => this.#inFlight());
+  }
+
+  /** Requests running in the current threads (a terminated thread's are gone with it). */
+  #inFlight(): number {
+    return this.#slots.reduce((sum, slot) => sum + (slot && !slot.ended ? slot.state.inFlight : 0), 0);
+  }
 
   get #timeoutMs(): number {
     return this.settings.timeout * 1000;

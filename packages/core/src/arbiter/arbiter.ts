@@ -70,6 +70,8 @@ export class Arbiter implements ArbiterInfo, ArbiterControl {
   /** StatsD and the Prometheus endpoint (statsd_host, prometheus_bind); see metrics/. */
   #metrics: ArbiterMetrics | null = null;
   #workerExits = 0;
+  /** Requests served by workers that have exited (their final report): `show stats` counts them too. */
+  #requestsOfExited = 0;
   #reloads = 0;
 
   constructor(options: ArbiterOptions) {
@@ -308,7 +310,7 @@ export class Arbiter implements ArbiterInfo, ArbiterControl {
     return {
       pid: this.pid, procName: this.#procName, version: VERSION, startedAt: this.#startedAt,
       workerClass: this.#settings.worker_class, numWorkers: this.#numWorkers, liveWorkers: workers.length,
-      requests: workers.reduce((sum, w) => sum + w.requests, 0), workerExits: this.#workerExits, reloads: this.#reloads,
+      requests: this.#requestsOfExited + workers.reduce((sum, w) => sum + w.requests, 0), workerExits: this.#workerExits, reloads: this.#reloads,
     };
   }
 
@@ -465,6 +467,7 @@ export class Arbiter implements ArbiterInfo, ArbiterControl {
   reapWorker(worker: WorkerProcess): void {
     this.#workers.delete(worker.age);
     this.#metrics?.workerExited(worker.pid);
+    this.#requestsOfExited += worker.requests;
     if (!this.#stopping) this.#workerExits++;
     const { pid, exitCode: code, signal } = worker;
     if (signal === 'SIGKILL' && worker.abortedAt === null && worker.retiringSince === null && !this.#stopping) {

@@ -26,7 +26,7 @@ export interface ArbiterStats {
   readonly numWorkers: number;
   /** Live worker processes (including ones being replaced). */
   readonly liveWorkers: number;
-  /** Requests served by the live workers. */
+  /** Requests served since the arbiter started, by live and exited workers. */
   readonly requests: number;
   /** Workers that exited while the arbiter was not stopping (crashes, timeouts, max_requests, reloads). */
   readonly workerExits: number;

@@ -11,11 +11,13 @@ import type { WorkerInitMessage, WorkerMessage } from './protocol.js';
 import { resolveWorkerClass } from './resolve.js';
 import type { ListenerCopy, Worker } from './worker.js';
 import type { ListenerCopyMessage } from './protocol.js';
-import type { MetricsRequestMessage } from './protocol.js';
+import { FINAL_SNAPSHOT_ID, type MetricsRequestMessage } from './protocol.js';
 import { WorkerMetrics } from '../metrics/worker-metrics.js';
 import { accessLogForMetrics } from '../metrics/entries-only-access-log.js';
 
 const STATS_INTERVAL_MS = 1000;
+/** The final report waits at most this long for the IPC pipe (a stuck arbiter must not keep a worker alive). */
+const FINAL_REPORT_MS = 1000;
 /** Kept back from graceful_timeout for worker_exit and the exit itself, before the arbiter's SIGKILL. */
 const EXIT_MARGIN_MS = 250;
 
@@ -32,6 +34,8 @@ export class WorkerRuntime {
   readonly #heartbeat: Heartbeat;
   #worker: Worker | null = null;
   #bindsOwnListeners = false;
+  /** The worker class runs onWorkerStart/onWorkerStop where the app serves (threads): not here too. */
+  #runsAppLifecycle = false;
   /** StatsD and Prometheus (statsd_host, prometheus_bind); null when both are off. */
   #metrics: WorkerMetrics | null = null;
   readonly #listenerCopies = new ListenerCopies();
@@ -74,6 +78,7 @@ export class WorkerRuntime {
     try {
       ({ WorkerClass } = await resolveWorkerClass(this.#settings.worker_class, process.cwd()));
       this.#bindsOwnListeners = WorkerClass.bindsOwnListeners === true;
+      this.#runsAppLifecycle = WorkerClass.runsAppLifecycle === true;
     } catch (err) {
       return this.#failBoot('boot_error', ExitCode.WORKER_BOOT_ERROR, errorMessage(err));
     }
@@ -83,12 +88,14 @@ export class WorkerRuntime {
     } catch (err) {
       return this.#failBoot('app_error', ExitCode.APP_LOAD_ERROR, errorMessage(err));
     }
-    try {
-      await runLifecycleHook(app, 'onWorkerStart', this.#info, this.#settings.timeout * 1000, 'timeout');
-    } catch (err) {
-      return this.#failBoot('app_error', ExitCode.APP_LOAD_ERROR, errorMessage(err));
+    if (!this.#runsAppLifecycle) {
+      try {
+        await runLifecycleHook(app, 'onWorkerStart', this.#info, this.#settings.timeout * 1000, 'timeout');
+      } catch (err) {
+        return this.#failBoot('app_error', ExitCode.APP_LOAD_ERROR, errorMessage(err));
+      }
+      this.#startedApp = app;
     }
-    this.#startedApp = app;
     if (this.#stopping) return this.#exit();
 
     this.#metrics = await WorkerMetrics.create(this.#settings, this.#log);
@@ -122,6 +129,29 @@ export class WorkerRuntime {
       const requests = this.#worker?.requestCount ?? 0;
       if (requests !== reported) send({ type: 'stats', requests: (reported = requests) });
     }, STATS_INTERVAL_MS).unref();
+  }
+
+  /**
+   * The last word before exit: the requests served since the last report and the final Prometheus
+   * snapshot, so the arbiter's totals lose nothing when a worker leaves (max_requests, HUP, TTOU).
+   * Waits until both are written to the IPC pipe, never longer than FINAL_REPORT_MS.
+   */
+  async #reportFinalCounts(): Promise<void> {
+    if (!process.connected) return;
+    const messages: WorkerMessage[] = [{ type: 'stats', requests: this.#worker?.requestCount ?? 0 }];
+    if (this.#metrics?.hasPrometheus) {
+      try {
+        messages.push({ type: 'metrics_snapshot', id: FINAL_SNAPSHOT_ID, metrics: await this.#metrics.snapshot() });
+      } catch (err) {
+        this.#log.exception('Cannot collect the final Prometheus metrics', err);
+      }
+    }
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.all(messages.map(sendAndWait)),
+      new Promise<void>((resolve) => (timer = setTimeout(resolve, FINAL_REPORT_MS))),
+    ]);
+    clearTimeout(timer);
   }
 
   /** Counts log lines for StatsD and answers the arbiter's requests for Prometheus metrics. */
@@ -221,6 +251,7 @@ export class WorkerRuntime {
     await runHook(this.#settings, 'worker_exit', this.#log, this.#info);
     this.#log.info(`Worker exiting (pid: ${process.pid})`);
     this.#heartbeat.stop();
+    await this.#reportFinalCounts();
     this.#flush();
     process.exit(ExitCode.OK);
   }
@@ -268,6 +299,14 @@ class ListenerCopies {
 
 function send(message: WorkerMessage): void {
   if (process.connected) process.send?.(message);
+}
+
+/** Resolves once `message` is written to the IPC pipe (or could not be). */
+function sendAndWait(message: WorkerMessage): Promise<void> {
+  return new Promise((resolve) => {
+    if (!process.connected || !process.send) return resolve();
+    process.send(message, undefined, {}, () => resolve());
+  });
 }
 
 function receiveInit(): Promise<WorkerInitMessage> {

@@ -39,6 +39,8 @@ export interface WorkerClass {
   new (options: WorkerOptions): Worker;
   /** True when the class binds its own listeners (e.g. with SO_REUSEPORT) instead of inheriting the arbiter's. */
   readonly bindsOwnListeners?: boolean;
+  /** True when the class runs the app's onWorkerStart/onWorkerStop itself (threads: in each thread); the runtime then does not. */
+  readonly runsAppLifecycle?: boolean;
 }
 
 /**
