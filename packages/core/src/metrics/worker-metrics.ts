@@ -75,6 +75,12 @@ export class WorkerMetrics implements RequestMetrics {
     if (status !== undefined && durationMs !== undefined) this.#registry?.record(status, durationMs);
   }
 
+  /** This worker is being replaced for max_worker_memory. */
+  memoryRetired(): void {
+    this.#statsd?.increment('gunicorn.worker.memory_retirements');
+    this.#registry?.memoryRetired();
+  }
+
   /** Counts error log lines as `gunicorn.log.<kind>` (ErrorLog's observer). */
   logged(kind: LogCount): void {
     this.#statsd?.increment(`gunicorn.log.${kind}`);

@@ -14,6 +14,7 @@ import type { ListenerCopyMessage } from './protocol.js';
 import { FINAL_SNAPSHOT_ID, type MetricsRequestMessage } from './protocol.js';
 import { WorkerMetrics } from '../metrics/worker-metrics.js';
 import { accessLogForMetrics } from '../metrics/entries-only-access-log.js';
+import { MemoryLimit } from '../health/memory-limit.js';
 
 const STATS_INTERVAL_MS = 1000;
 /** The final report waits at most this long for the IPC pipe (a stuck arbiter must not keep a worker alive). */
@@ -120,6 +121,19 @@ export class WorkerRuntime {
     }
     send({ type: 'booted' });
     this.#reportStats();
+    this.#watchMemory();
+  }
+
+  /** `max_worker_memory`: RSS checked on each heartbeat tick; over it, the worker hands over to a replacement. */
+  #watchMemory(): void {
+    if (this.#settings.max_worker_memory <= 0) return;
+    const limit = new MemoryLimit(this.#settings.max_worker_memory, (reason) => {
+      clearInterval(timer);
+      this.#metrics?.memoryRetired();
+      this.#retire(reason, true);
+    });
+    const timer = setInterval(() => limit.check(), heartbeatInterval(this.#settings.timeout));
+    timer.unref();
   }
 
   /** Tells the arbiter how many requests this worker served (for `pre ctl show workers`), when it changed. */
@@ -202,10 +216,13 @@ export class WorkerRuntime {
     process.exit(ExitCode.ERROR);
   }
 
-  #retire(reason: string): void {
-    // A class with its own SO_REUSEPORT listeners must not close them before a replacement listens:
-    // the kernel would refuse connections (or reset those queued on the closed listener).
-    const handover = this.#bindsOwnListeners;
+  /**
+   * `handover`: keep serving until the arbiter, once a replacement has booted, sends TERM. Always for a
+   * class with its own SO_REUSEPORT listeners (closing them before a replacement listens would refuse
+   * connections or reset those queued on the closed listener), and for max_worker_memory.
+   */
+  #retire(reason: string, handover = this.#bindsOwnListeners): void {
+    if (this.#stopping) return;
     this.#log.info(`Autorestarting worker ${handover ? "once its replacement serves" : "after current request"}: ${reason}`);
     send({ type: 'retiring', reason, handover });
     if (!handover) void this.stop(true);
