@@ -310,6 +310,7 @@ export class Arbiter implements ArbiterInfo, ArbiterControl {
     return {
       pid: this.pid, procName: this.#procName, version: VERSION, startedAt: this.#startedAt,
       workerClass: this.#settings.worker_class, numWorkers: this.#numWorkers, liveWorkers: workers.length,
+      bootedWorkers: workers.filter((w) => w.booted && w.retiringSince === null).length, stopping: this.#stopping,
       requests: this.#requestsOfExited + workers.reduce((sum, w) => sum + w.requests, 0), workerExits: this.#workerExits, reloads: this.#reloads,
     };
   }

@@ -1,10 +1,8 @@
-import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { PrometheusContentType, Registry } from 'prom-client';
 import type { ArbiterStats, WorkerStatus } from '../arbiter/control-api.js';
-import { PreError } from '../errors.js';
-import { parseBindAddress } from '../listeners/address.js';
+import { listenEndpoint } from '../health/http-endpoint.js';
+import type { ReadinessProbe } from '../health/readiness.js';
 import type { Logger } from '../logging/error-log.js';
 import type { MetricsRequestMessage } from '../worker/protocol.js';
 import type { MetricsSnapshot } from './worker-registry.js';
@@ -39,14 +37,16 @@ export class PrometheusServer {
   #retired: MetricsSnapshot[] = [];
   readonly #pending = new Map<number, () => void>();
   #nextId = 1;
+  #cancelListen: () => void = () => {};
   /** e.g. `http://127.0.0.1:9100/metrics`. */
   url = '';
 
-  private constructor(prom: Prom, host: MetricsHost, log: Logger) {
+  private constructor(prom: Prom, host: MetricsHost, probe: ReadinessProbe, log: Logger) {
     this.#prom = prom;
     this.#host = host;
     this.#log = log;
     this.#server = createServer((req, res) => {
+      if (probe.answer(req, res)) return;
       if (req.method !== 'GET' || (req.url ?? '').split('?')[0] !== '/metrics') {
         res.writeHead(404, { 'content-type': 'text/plain' }).end('Not found: metrics are at /metrics\n');
         return;
@@ -61,27 +61,16 @@ export class PrometheusServer {
     });
   }
 
-  static async start(bind: string, host: MetricsHost, log: Logger): Promise<PrometheusServer> {
-    let address;
-    try {
-      address = parseBindAddress(bind);
-    } catch {
-      address = null;
-    }
-    if (!address || address.kind === 'fd') {
-      throw new PreError('PRE_ERR_BAD_SETTING', `Invalid value for setting 'prometheus_bind' (--prometheus-bind): ${JSON.stringify(bind)}. Expected HOST:PORT (e.g. 127.0.0.1:9100) or unix:PATH.`);
-    }
-    const server = new PrometheusServer(await import('prom-client'), host, log);
-    const listening = once(server.#server, 'listening');
-    server.#server.listen(address.kind === 'unix' ? { path: address.path } : { host: address.host, port: address.port });
-    try {
-      await Promise.race([listening, once(server.#server, 'error').then(([err]) => Promise.reject(err as Error))]);
-    } catch (err) {
-      throw new PreError('PRE_ERR_BIND', `Cannot serve Prometheus metrics on ${bind} (prometheus_bind): ${(err as Error).message}`, { cause: err });
-    }
-    const where = server.#server.address();
-    server.url = typeof where === 'string' ? `unix:${where}` : `http://${hostText((where as AddressInfo).address)}:${(where as AddressInfo).port}/metrics`;
-    log.info(`Serving Prometheus metrics at: ${server.url}`);
+  static async start(bind: string, host: MetricsHost, probe: ReadinessProbe, oldMasterHoldsIt: boolean, log: Logger): Promise<PrometheusServer> {
+    const server = new PrometheusServer(await import('prom-client'), host, probe, log);
+    const { cancel } = await listenEndpoint(server.#server, bind, {
+      setting: 'prometheus_bind', flag: '--prometheus-bind', path: '/metrics', oldMasterHoldsIt, log,
+      onListening: (url) => {
+        server.url = url;
+        log.info(`Serving Prometheus metrics at: ${url} (probes at /ready and /live)`);
+      },
+    });
+    server.#cancelListen = cancel;
     return server;
   }
 
@@ -102,6 +91,8 @@ export class PrometheusServer {
   }
 
   close(): Promise<void> {
+    this.#cancelListen();
+    if (!this.#server.listening) return Promise.resolve();
     this.#server.closeAllConnections();
     return new Promise((resolve) => this.#server.close(() => resolve()));
   }
@@ -148,8 +139,4 @@ export class PrometheusServer {
     }
     return registry;
   }
-}
-
-function hostText(address: string): string {
-  return address.includes(':') ? `[${address}]` : address;
 }
