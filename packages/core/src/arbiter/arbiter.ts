@@ -134,11 +134,7 @@ export class Arbiter implements ArbiterInfo, ArbiterControl {
         return true;
       },
     }, this.log);
-    if (this.#settings.control_socket) {
-      this.#controlServer = await ControlServer.start({
-        path: this.#settings.control_socket, mode: this.#settings.control_socket_mode, control: this, log: this.log,
-      });
-    }
+    this.#controlServer = await ControlServer.fromSettings(this.#settings, this, this.log);
     if (this.#settings.reload) {
       // Loaded only when asked for: file watching is a development feature.
       const { watchApp } = await import('./reloader.js');
@@ -263,9 +259,10 @@ export class Arbiter implements ArbiterInfo, ArbiterControl {
     }
     const pidfile = this.#pidfile;
     pidfile?.rename(`${this.#settings.pidfile}.oldbin`);
-    const pid = this.#upgrade.start(this.#sources.argv, this.#sources.cwd, this.#listeners.inheritable, (code, signal) => {
+    const pid = this.#upgrade.start(this.#sources.argv, this.#sources.cwd, this.#listeners.inheritable, this.#settings.errorlog, (code, signal) => {
       this.log.warning(`New master (pid:${pid}) exited (${signal ?? `code ${code}`}); this master carries on.`);
       if (pidfile && this.#settings.pidfile && !this.#stopping) pidfile.rename(this.#settings.pidfile);
+      if (!this.#stopping) void this.#controlServer?.reclaim(this.#settings.control_socket_mode);
       this.#wakeup();
     });
     this.log.info(`Started new master with pid: ${pid}`);

@@ -27,7 +27,7 @@ export const WORKER_COLUMNS = ['PID', 'AGE', 'GEN', 'STATE', 'UPTIME', 'HEARTBEA
 
 export function formatWorkers(rows: readonly WorkerRow[], now: number): string {
   const cells = rows.map((w) => [
-    String(w.pid), String(w.age), String(w.generation), w.retiring ? 'retiring' : w.booted ? 'booted' : 'booting',
+    String(w.pid), String(w.age), String(w.generation), w.state,
     formatDuration(now - w.startedAt), w.lastHeartbeat > 0 ? `${formatDuration(now - w.lastHeartbeat, true)} ago` : '-',
     String(w.requests), formatBytes(w.rss), w.cpu === null ? '-' : w.cpu.toFixed(1),
   ]);
