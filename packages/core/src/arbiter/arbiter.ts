@@ -127,6 +127,7 @@ export class Arbiter implements ArbiterInfo, ArbiterControl {
     this.#metrics = await ArbiterMetrics.start(this.#settings, {
       stats: () => this.stats(),
       workerStatuses: () => this.workerStatuses(),
+      listenerInfos: () => this.listenerInfos(),
       sendToWorker: (pid, message) => {
         const worker = [...this.#workers.values()].find((w) => w.pid === pid);
         if (!worker?.alive || !worker.child.connected) return false;

@@ -1,5 +1,6 @@
 import type { ArbiterControl, ArbiterStats, WorkerStatus } from '../arbiter/control-api.js';
 import type { ListenerInfo } from '../listeners/address.js';
+import { listenBacklogs, type ListenBacklog } from '../metrics/listen-backlog.js';
 import { CpuSampler, type ProcessUsage } from './proc-stats.js';
 import { ControlError } from './protocol.js';
 
@@ -11,8 +12,8 @@ export type WorkerRow = WorkerStatus & { readonly state: WorkerState } & Process
 export function workerState(worker: WorkerStatus): WorkerState {
   return worker.retiring ? 'retiring' : worker.booted ? 'booted' : 'booting';
 }
-/** `show stats`: the arbiter's counters with its own memory and CPU use. */
-export type StatsResult = ArbiterStats & ProcessUsage;
+/** `show stats`: the arbiter's counters with its own memory and CPU use, and the listeners' accept queues (Linux). */
+export type StatsResult = ArbiterStats & ProcessUsage & { readonly listenBacklog?: ListenBacklog[] };
 
 export interface CommandContext {
   readonly control: ArbiterControl;
@@ -41,7 +42,8 @@ export const COMMANDS: readonly CommandSpec[] = [
     run: (args, { control, sampler }) => {
       noArgs(args, 'show stats');
       const stats = control.stats();
-      return { ...stats, ...sampler.usage(stats.pid, stats.startedAt) } satisfies StatsResult;
+      const listenBacklog = listenBacklogs(control.listenerInfos()) ?? undefined;
+      return { ...stats, ...sampler.usage(stats.pid, stats.startedAt), listenBacklog } satisfies StatsResult;
     },
   },
   {

@@ -40,6 +40,7 @@ export function formatStats(s: StatsResult, now: number): string {
     ['worker class', s.workerClass], ['workers', `${s.liveWorkers} running, target ${s.numWorkers}`],
     ['requests', String(s.requests)], ['worker exits', String(s.workerExits)], ['reloads', String(s.reloads)],
     ['master RSS', formatBytes(s.rss)], ['master CPU%', s.cpu === null ? '-' : s.cpu.toFixed(1)],
+    ...(s.listenBacklog ?? []).map(({ url, queued }): [string, string] => ['backlog', `${queued} waiting on ${url}`]),
   ];
   return rows.map(([k, v]) => `${k.padEnd(13)} ${v}`).join('\n');
 }

@@ -3,7 +3,9 @@ import type { PrometheusContentType, Registry } from 'prom-client';
 import type { ArbiterStats, WorkerStatus } from '../arbiter/control-api.js';
 import { listenEndpoint } from '../health/http-endpoint.js';
 import type { ReadinessProbe } from '../health/readiness.js';
+import type { ListenerInfo } from '../listeners/address.js';
 import type { Logger } from '../logging/error-log.js';
+import { listenBacklogs } from './listen-backlog.js';
 import type { MetricsRequestMessage } from '../worker/protocol.js';
 import type { MetricsSnapshot } from './worker-registry.js';
 
@@ -14,6 +16,7 @@ const SNAPSHOT_TIMEOUT_MS = 1000;
 export interface MetricsHost {
   stats(): ArbiterStats;
   workerStatuses(): WorkerStatus[];
+  listenerInfos(): ListenerInfo[];
   /** Sends a message to a live worker; false when it is gone. */
   sendToWorker(pid: number, message: MetricsRequestMessage): boolean;
 }
@@ -136,6 +139,11 @@ export class PrometheusServer {
     const now = Date.now();
     for (const worker of this.#host.workerStatuses()) {
       if (worker.lastHeartbeat > 0) age.labels(String(worker.pid)).set(Math.max(0, now - worker.lastHeartbeat) / 1000);
+    }
+    const backlogs = listenBacklogs(this.#host.listenerInfos());
+    if (backlogs) {
+      const backlog = new Gauge({ name: 'pre_listen_backlog', help: 'Connections waiting in each listener\'s accept queue (Linux: /proc/net/tcp).', labelNames: ['listener'], registers });
+      for (const { url, queued } of backlogs) backlog.labels(url).set(queued);
     }
     return registry;
   }
