@@ -49,12 +49,18 @@ async function load(url: string, total: number, concurrency: number, onRequest: 
   return seen;
 }
 
+const CLASSES = [
+  { workerClass: 'async', args: [] },
+  { workerClass: 'sync', args: [] },
+  { workerClass: 'threads', args: ['--threads', '2'] },
+];
+
 describe('metrics across worker exits', () => {
-  it('pre_http_requests_total and `pre ctl show stats` count every request across max_requests restarts and a HUP, 404s and 500s included', async () => {
+  it.each(CLASSES)('$workerClass: pre_http_requests_total and `pre ctl show stats` count every request across max_requests restarts and a HUP, 404s and 500s included', async ({ workerClass, args }) => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'pre-counts-'));
     dirs.push(dir);
     const socket = path.join(dir, 'pre.ctl');
-    const pre = startPre([HELLO, '-b', '127.0.0.1:0', '-w', '2', '--max-requests', '300', '--log-level', 'debug',
+    const pre = startPre([HELLO, '-k', workerClass, ...args, '-b', '127.0.0.1:0', '-w', '2', '--max-requests', '300', '--log-level', 'debug',
       '--prometheus-bind', '127.0.0.1:0', '--control-socket', socket]);
     const url = await pre.ready(2);
     const metricsUrl = (await pre.waitForLog(/Serving Prometheus metrics at: (\S+)/))[1]!;
