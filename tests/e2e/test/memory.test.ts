@@ -1,3 +1,4 @@
+import { createSocket } from 'node:dgram';
 import path from 'node:path';
 import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -10,8 +11,12 @@ const LEAKY = path.join(FIXTURES, 'leaky-app.js');
 
 describe('max_worker_memory', () => {
   it('replaces a leaking worker once its RSS passes the limit: the replacement boots first, no request fails, the figure is logged and counted', async () => {
+    const statsd = createSocket('udp4');
+    let statsdLines = '';
+    statsd.on('message', (packet) => (statsdLines += `${packet.toString()}\n`));
+    await new Promise<void>((resolve) => statsd.bind(0, '127.0.0.1', resolve));
     const pre = startPre([LEAKY, '-b', '127.0.0.1:0', '-w', '1', '--timeout', '2', '--max-worker-memory', '100',
-      '--log-level', 'debug', '--prometheus-bind', '127.0.0.1:0']);
+      '--log-level', 'debug', '--prometheus-bind', '127.0.0.1:0', '--statsd-host', `127.0.0.1:${statsd.address().port}`]);
     const url = await pre.ready(1);
     const metricsUrl = (await pre.waitForLog(/Serving Prometheus metrics at: (\S+)/))[1]!;
     const [first] = pre.bootedWorkers();
@@ -42,5 +47,7 @@ describe('max_worker_memory', () => {
     const text = await res.body.text();
     expect(text).toMatch(/^pre_worker_memory_retirements_total 1$/m);
     expect(text).toMatch(/^pre_worker_restarts_total 1$/m);
+    await waitFor(() => statsdLines.includes('gunicorn.worker.memory_retirements:1|c'), 'the StatsD counter', 5000);
+    statsd.close();
   });
 });
