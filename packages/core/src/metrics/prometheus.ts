@@ -6,7 +6,7 @@ import type { ReadinessProbe } from '../health/readiness.js';
 import type { ListenerInfo } from '../listeners/address.js';
 import type { Logger } from '../logging/error-log.js';
 import { listenBacklogs } from './listen-backlog.js';
-import type { MetricsRequestMessage } from '../worker/protocol.js';
+import { FINAL_SNAPSHOT_ID, type MetricsRequestMessage } from '../worker/protocol.js';
 import type { MetricsSnapshot } from './worker-registry.js';
 
 /** A worker that has not answered by then is counted with its previous snapshot. */
@@ -39,6 +39,8 @@ export class PrometheusServer {
   /** Counters and histograms of exited workers, summed into one snapshot. */
   #retired: MetricsSnapshot[] = [];
   readonly #pending = new Map<number, () => void>();
+  /** Workers whose final snapshot (sent before exit) has arrived. */
+  readonly #final = new Set<number>();
   #nextId = 1;
   #cancelListen: () => void = () => {};
   /** e.g. `http://127.0.0.1:9100/metrics`. */
@@ -79,7 +81,9 @@ export class PrometheusServer {
 
   /** Routes a worker's `metrics_snapshot` answer. */
   receive(pid: number, id: number, metrics: readonly unknown[]): void {
-    this.#latest.set(pid, metrics as MetricsSnapshot);
+    // After a worker's final snapshot, a late answer to a scrape (taken earlier) must not replace it.
+    if (id === FINAL_SNAPSHOT_ID) this.#final.add(pid);
+    if (id === FINAL_SNAPSHOT_ID || !this.#final.has(pid)) this.#latest.set(pid, metrics as MetricsSnapshot);
     const done = this.#pending.get(id);
     this.#pending.delete(id);
     done?.();
@@ -89,6 +93,7 @@ export class PrometheusServer {
   workerExited(pid: number): void {
     const last = this.#latest.get(pid);
     this.#latest.delete(pid);
+    this.#final.delete(pid);
     // At run time `type` is a string ('counter', 'gauge', …), whatever prom-client's typings say.
     if (last) this.#retired.push(last.filter((metric) => String(metric.type) !== 'gauge'));
   }
