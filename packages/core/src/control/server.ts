@@ -33,7 +33,7 @@ export class ControlServer {
   readonly #control: ArbiterControl;
   readonly #sampler = new CpuSampler();
   readonly #connections = new Set<Socket>();
-  #inode = 0;
+  #inode = 0n;
 
   private constructor(path: string, control: ArbiterControl, log: Logger) {
     this.path = path;
@@ -90,7 +90,7 @@ export class ControlServer {
       process.umask(umask);
     }
     chmodSync(this.path, mode);
-    this.#inode = statSync(this.path).ino;
+    this.#inode = socketInode(this.path);
     this.#server.on('error', (err) => this.#log.error(`Control socket error: ${err.message}`));
   }
 
@@ -124,7 +124,7 @@ export class ControlServer {
 
   #socketFileIsOurs(): boolean {
     try {
-      return statSync(this.path).ino === this.#inode;
+      return socketInode(this.path) === this.#inode;
     } catch {
       return false;
     }
@@ -132,7 +132,7 @@ export class ControlServer {
 
   #ownsSocketFile(): boolean {
     try {
-      return statSync(this.path).ino === this.#inode;
+      return socketInode(this.path) === this.#inode;
     } catch {
       return true;
     }
@@ -189,4 +189,13 @@ export class ControlServer {
       return encodeResponse({ id: null, ok: false, error: { code: 'PRE_ERR_CTL_INTERNAL', message: 'The reply could not be encoded.' } });
     }
   }
+}
+
+/**
+ * The inode of the socket file. Read as a bigint: on Node 20.20, a plain `statSync(...).ino` of the
+ * socket here made the next dynamic import of a pnpm-symlinked package (chokidar, for --reload) fail
+ * with ERR_MODULE_NOT_FOUND, and the bigint form did not (reproduced in isolation, cause not found).
+ */
+function socketInode(path: string): bigint {
+  return statSync(path, { bigint: true }).ino;
 }

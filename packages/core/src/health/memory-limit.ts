@@ -19,7 +19,7 @@ export class MemoryLimit {
     return this.#tripped;
   }
 
-  /** `rss` in bytes; process.memoryUsage.rss() reads /proc/self/statm without walking the heap. */
+  /** `rss` in bytes; process.memoryUsage.rss() reads it from the OS without walking the heap. */
   check(rss: number = process.memoryUsage.rss()): void {
     if (this.#tripped || this.#limitMiB <= 0) return;
     const mib = rss / MIB;
