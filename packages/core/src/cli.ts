@@ -2,6 +2,7 @@ import { findAppModule, loadApp } from './app/load.js';
 import { appDisplayName } from './app/spec.js';
 import { Arbiter } from './arbiter/arbiter.js';
 import { daemonize, isDaemonChild, reportDaemonError, reportDaemonReady } from './arbiter/daemon.js';
+import { reportNewMasterFailure } from './arbiter/upgrade.js';
 import { runCtl } from './control/cli.js';
 import { ExitCode, PreError, type PreErrorCode } from './errors.js';
 import { formatHelp } from './settings/help.js';
@@ -59,6 +60,7 @@ async function runCli(argv: readonly string[]): Promise<number> {
     return await arbiter.run();
   } catch (err) {
     if (isDaemonChild(process.env)) reportDaemonError(err instanceof Error ? err.message : String(err));
+    reportNewMasterFailure(err instanceof Error ? err.message : String(err));
     if (err instanceof PreError) {
       process.stderr.write(`Error: ${err.message}\n`);
       return EXIT_BY_CODE[err.code] ?? ExitCode.ERROR;

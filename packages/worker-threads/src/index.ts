@@ -1,4 +1,4 @@
-import { PreError, Worker, answerPreRequest, heartbeatInterval, serializableSettings, writeThreadLog, type ListenerCopy, type WorkerCapabilities } from '@pre/core';
+import { PreError, Worker, answerPreRequest, heartbeatInterval, serializableSettings, writeThreadLog, type ListenerCopy, type WorkerCapabilities, type WorkerOptions } from '@pre/core';
 import { writeHungResponse } from './hung-response.js';
 import { fromWireEntry, type ThreadMessage } from './protocol.js';
 import { AcceptBalance } from './accept-balance.js';
@@ -28,6 +28,8 @@ export default class ThreadsWorker extends Worker {
     keepalive: true, keepaliveOff: true, workerConnections: true, backlog: true, unixSockets: true, inheritedSockets: true,
     threads: true, nodeApps: true, fetchApps: true, websockets: false,
   };
+  /** Each thread runs onWorkerStart/onWorkerStop on its own copy of the app; the main thread serves nothing. */
+  static readonly runsAppLifecycle = true;
 
   readonly #slots: (ThreadSlot | null)[] = [];
   readonly #balance = AcceptBalance.buffer(this.settings.threads);
@@ -39,6 +41,17 @@ export default class ThreadsWorker extends Worker {
   readonly #uncounted = new Set<ThreadSlot>();
   #replacements = 0;
   #stopping = false;
+
+  constructor(options: WorkerOptions) {
+    super(options);
+    // Requests run in the threads, where the main thread's metrics never see them start.
+    options.metrics?.countInFlightWith(() => this.#inFlight());
+  }
+
+  /** Requests running in the current threads (a terminated thread's are gone with it). */
+  #inFlight(): number {
+    return this.#slots.reduce((sum, slot) => sum + (slot && !slot.ended ? slot.state.inFlight : 0), 0);
+  }
 
   get #timeoutMs(): number {
     return this.settings.timeout * 1000;

@@ -14,6 +14,8 @@ const HEADERS_SENT = 3;
 const LABEL_LENGTH = 4;
 /** Requests finished and not yet collected by the main thread (those without access log or hook details). */
 const FINISHED = 5;
+/** Requests started and not yet closed, for the requests-in-flight gauge. */
+const IN_FLIGHT = 6;
 const INTS = 8;
 const LABEL_BYTES = 240;
 
@@ -58,6 +60,11 @@ export class SharedThreadState {
     Atomics.compareExchange(this.#ints, CURRENT, seq, 0);
   }
 
+  /** A request started (+1) or its response closed (-1). */
+  addInFlight(delta: 1 | -1): void {
+    Atomics.add(this.#ints, IN_FLIGHT, delta);
+  }
+
   countFinished(): void {
     Atomics.add(this.#ints, FINISHED, 1);
   }
@@ -67,6 +74,10 @@ export class SharedThreadState {
   /** Requests finished since the last call. */
   takeFinished(): number {
     return Atomics.exchange(this.#ints, FINISHED, 0);
+  }
+
+  get inFlight(): number {
+    return Atomics.load(this.#ints, IN_FLIGHT);
   }
 
   get beats(): number {

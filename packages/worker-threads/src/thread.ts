@@ -105,9 +105,11 @@ class ThreadServer implements ServedApp {
     const fd = (req.socket as Socket & { _handle?: { fd?: number } })._handle?.fd ?? -1;
     this.#current = res;
     this.#state.requestStarted(seq, fd, req.method ?? '', req.url ?? '');
+    this.#state.addInFlight(1);
     this.#balance?.onRequest(req.socket);
     res.once('close', () => {
       this.#state.requestFinished(seq);
+      this.#state.addInFlight(-1);
       this.#balance?.onResponseClosed();
       if (this.#current === res) this.#current = null;
     });

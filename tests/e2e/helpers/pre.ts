@@ -1,4 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import net from 'node:net';
 import path from 'node:path';
@@ -28,6 +30,20 @@ export function isAlive(pid: number): boolean {
   }
 }
 
+/**
+ * The control socket is on by default at $XDG_RUNTIME_DIR/pre.ctl: each pre a test starts gets its own
+ * runtime dir under one temporary folder (removed when the test process exits), never the real one.
+ */
+const RUNTIME_DIRS = mkdtempSync(path.join(os.tmpdir(), 'pre-e2e-run-'));
+process.once('exit', () => rmSync(RUNTIME_DIRS, { recursive: true, force: true }));
+let runtimeDirs = 0;
+
+export function newRuntimeDir(): string {
+  const dir = path.join(RUNTIME_DIRS, String(++runtimeDirs));
+  mkdirSync(dir, { mode: 0o700 });
+  return dir;
+}
+
 export interface RunOptions {
   cwd?: string;
   env?: NodeJS.ProcessEnv;
@@ -43,7 +59,7 @@ export class PreProcess {
   constructor(args: readonly string[], options: RunOptions = {}) {
     this.child = spawn(process.execPath, [PRE_BIN, ...args], {
       cwd: options.cwd ?? ROOT,
-      env: { ...process.env, PRE_CMD_ARGS: '', WEB_CONCURRENCY: '', PORT: '', ...options.env },
+      env: { ...process.env, PRE_CMD_ARGS: '', WEB_CONCURRENCY: '', PORT: '', XDG_RUNTIME_DIR: newRuntimeDir(), ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.child.stdout!.setEncoding('utf8').on('data', (d: string) => (this.stdout += d));

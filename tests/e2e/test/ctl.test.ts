@@ -201,9 +201,11 @@ describe('pre ctl errors', () => {
     const missing = await ctl(socket, ['show', 'workers']);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain(`Cannot connect to control socket ${socket}: ENOENT`);
-    // Without --socket: $PRE_CONTROL_SOCKET, else ./pre.ctl.
+    // Without --socket: $PRE_CONTROL_SOCKET, else $XDG_RUNTIME_DIR/pre.ctl, else ~/.pre/pre.ctl.
     expect((await ctl(null, ['show', 'stats'], { PRE_CONTROL_SOCKET: socket })).stderr).toContain(`control socket ${socket}:`);
-    expect((await ctl(null, ['show', 'stats'])).stderr).toContain('control socket pre.ctl:');
+    const dir = path.dirname(socket);
+    expect((await ctl(null, ['show', 'stats'], { XDG_RUNTIME_DIR: dir })).stderr).toContain(`control socket ${path.join(dir, 'pre.ctl')}:`);
+    expect((await ctl(null, ['show', 'stats'], { XDG_RUNTIME_DIR: '', HOME: dir })).stderr).toContain(`control socket ${path.join(dir, '.pre', 'pre.ctl')}:`);
     const usage = await ctl(socket, ['--frobnicate']);
     expect(usage.code).toBe(2);
     expect(usage.stderr).toContain('Unknown option --frobnicate');

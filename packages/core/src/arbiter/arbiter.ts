@@ -73,6 +73,8 @@ export class Arbiter implements ArbiterInfo, ArbiterControl {
   /** StatsD and the Prometheus endpoint (statsd_host, prometheus_bind); see metrics/. */
   #metrics: ArbiterMetrics | null = null;
   #workerExits = 0;
+  /** Requests served by workers that have exited (their final report): `show stats` counts them too. */
+  #requestsOfExited = 0;
   #reloads = 0;
 
   constructor(options: ArbiterOptions) {
@@ -137,16 +139,13 @@ export class Arbiter implements ArbiterInfo, ArbiterControl {
     this.#metrics = await ArbiterMetrics.start(this.#settings, {
       stats: () => this.stats(),
       workerStatuses: () => this.workerStatuses(),
+      listenerInfos: () => this.listenerInfos(),
       sendToWorker: (pid, message) => {
         const worker = this.#pool.byPid(pid);
         return worker !== undefined && (this.#processes.get(worker.age)?.send(message) ?? false);
       },
     }, this.log);
-    if (this.#settings.control_socket) {
-      this.#controlServer = await ControlServer.start({
-        path: this.#settings.control_socket, mode: this.#settings.control_socket_mode, control: this, log: this.log,
-      });
-    }
+    this.#controlServer = await ControlServer.fromSettings(this.#settings, this, this.log);
     if (this.#settings.reload) {
       // Loaded only when asked for: file watching is a development feature.
       const { watchApp } = await import('./reloader.js');
@@ -298,9 +297,10 @@ export class Arbiter implements ArbiterInfo, ArbiterControl {
     }
     const pidfile = this.#pidfile;
     pidfile?.rename(`${this.#settings.pidfile}.oldbin`);
-    const pid = this.#upgrade.start(this.#sources.argv, this.#sources.cwd, this.#listeners.inheritable, (code, signal) => {
+    const pid = this.#upgrade.start(this.#sources.argv, this.#sources.cwd, this.#listeners.inheritable, this.#settings.errorlog, (code, signal) => {
       this.log.warning(`New master (pid:${pid}) exited (${signal ?? `code ${code}`}); this master carries on.`);
       if (pidfile && this.#settings.pidfile && !this.#stopping) pidfile.rename(this.#settings.pidfile);
+      if (!this.#stopping) void this.#controlServer?.reclaim(this.#settings.control_socket_mode);
       this.#wakeup();
     });
     this.log.info(`Started new master with pid: ${pid}`);
@@ -345,7 +345,8 @@ export class Arbiter implements ArbiterInfo, ArbiterControl {
     return {
       pid: this.pid, procName: this.#procName, version: VERSION, startedAt: this.#startedAt,
       workerClass: this.#settings.worker_class, numWorkers: this.#numWorkers, liveWorkers: workers.length,
-      requests: workers.reduce((sum, w) => sum + w.requests, 0), workerExits: this.#workerExits, reloads: this.#reloads,
+      bootedWorkers: workers.filter((w) => w.booted && w.retiringSince === null).length, stopping: this.#stopping,
+      requests: this.#requestsOfExited + workers.reduce((sum, w) => sum + w.requests, 0), workerExits: this.#workerExits, reloads: this.#reloads,
     };
   }
 
@@ -459,6 +460,7 @@ export class Arbiter implements ArbiterInfo, ArbiterControl {
   reapWorker(worker: PoolWorker): void {
     this.#processes.delete(worker.age);
     this.#metrics?.workerExited(worker.pid);
+    this.#requestsOfExited += worker.requests;
     if (!this.#stopping) this.#workerExits++;
     const { pid, exitCode: code, signal } = worker;
     if (signal === 'SIGKILL' && worker.abortedAt === null && worker.retiringSince === null && !this.#stopping) {

@@ -26,8 +26,12 @@ export interface ArbiterStats {
   readonly numWorkers: number;
   /** Live worker processes (including ones being replaced). */
   readonly liveWorkers: number;
-  /** Requests served by the live workers. */
+  /** Requests served since the arbiter started, by live and exited workers. */
   readonly requests: number;
+  /** Booted workers that are not being retired: the ones serving. */
+  readonly bootedWorkers: number;
+  /** A stop (TERM, INT, QUIT, a halt) has begun: the readiness probe says 503 from then on. */
+  readonly stopping: boolean;
   /** Workers that exited while the arbiter was not stopping (crashes, timeouts, max_requests, reloads). */
   readonly workerExits: number;
   readonly reloads: number;

@@ -1,9 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { ErrorLog } from '../logging/error-log.js';
 
 /** The new master's inherited sockets: JSON `[{ fd, bind }]`, fds counted from 3. */
 export const LISTEN_FDS_ENV = 'PRE_LISTEN_FDS';
 /** Set in a new master started by USR2: the pid of the old master, until it is gone. */
 export const OLD_MASTER_ENV = 'PRE_OLD_MASTER_PID';
+/** Set in a new master started by USR2: the old master's error log file, where a failure to start is written too. */
+export const OLD_MASTER_ERRORLOG_ENV = 'PRE_OLD_MASTER_ERRORLOG';
 
 export interface InheritedListener {
   readonly fd: number;
@@ -15,11 +18,14 @@ export interface InheritedListener {
  * that inherits every listening socket (Gunicorn's GUNICORN_FD). It spawns its own workers; the old
  * master keeps serving until WINCH and TERM.
  */
-export function spawnNewMaster(argv: readonly string[], cwd: string, listeners: readonly { fd: number; bind: string }[]): ChildProcess {
+export function spawnNewMaster(argv: readonly string[], cwd: string, listeners: readonly { fd: number; bind: string }[], errorlog: string | null): ChildProcess {
   const inherited: InheritedListener[] = listeners.map((l, i) => ({ fd: 3 + i, bind: l.bind }));
+  const env: NodeJS.ProcessEnv = { ...process.env, [LISTEN_FDS_ENV]: JSON.stringify(inherited), [OLD_MASTER_ENV]: String(process.pid) };
+  if (errorlog && errorlog !== '-') env[OLD_MASTER_ERRORLOG_ENV] = errorlog;
+  else delete env[OLD_MASTER_ERRORLOG_ENV];
   return spawn(process.execPath, [...process.execArgv, process.argv[1]!, ...argv], {
     cwd,
-    env: { ...process.env, [LISTEN_FDS_ENV]: JSON.stringify(inherited), [OLD_MASTER_ENV]: String(process.pid) },
+    env,
     stdio: ['inherit', 'inherit', 'inherit', ...listeners.map((l) => l.fd)],
   });
 }
@@ -60,8 +66,8 @@ export class MasterUpgrade {
     return this.#oldMasterPid !== null;
   }
 
-  start(argv: readonly string[], cwd: string, listeners: readonly { fd: number; bind: string }[], onExit: (code: number | null, signal: NodeJS.Signals | null) => void): number {
-    const child = spawnNewMaster(argv, cwd, listeners);
+  start(argv: readonly string[], cwd: string, listeners: readonly { fd: number; bind: string }[], errorlog: string | null, onExit: (code: number | null, signal: NodeJS.Signals | null) => void): number {
+    const child = spawnNewMaster(argv, cwd, listeners, errorlog);
     this.#child = child;
     child.once('exit', (code, signal) => {
       this.#child = null;
@@ -75,6 +81,7 @@ export class MasterUpgrade {
     if (this.#oldMasterPid === null || process.ppid === this.#oldMasterPid) return false;
     this.#oldMasterPid = null;
     delete process.env[OLD_MASTER_ENV];
+    delete process.env[OLD_MASTER_ERRORLOG_ENV];
     return true;
   }
 }
@@ -84,4 +91,21 @@ export function inheritedFixedBinds(inherited: readonly InheritedListener[]): { 
   if (!inherited.some((l) => l.bind.startsWith('fd://'))) return { binds: null, listeners: [...inherited] };
   const listeners = inherited.map((l) => (l.bind.startsWith('fd://') ? { fd: l.fd, bind: `fd://${l.fd}` } : l));
   return { binds: listeners.map((l) => l.bind), listeners };
+}
+
+/**
+ * In a new master that cannot start (a bad config, an address it cannot bind, …): the reason goes to the
+ * old master's error log too, not only to stderr, so whoever ran USR2 finds it where they look. A no-op
+ * outside an upgrade, or when the old master logs to stderr (which this process shares).
+ */
+export function reportNewMasterFailure(message: string, env: NodeJS.ProcessEnv = process.env): void {
+  const file = env[OLD_MASTER_ERRORLOG_ENV];
+  if (!file || env[OLD_MASTER_ENV] === undefined) return;
+  try {
+    const log = new ErrorLog({ path: file, level: 'error' });
+    log.error(`New master (pid:${process.pid}) failed to start; the old master (pid:${env[OLD_MASTER_ENV]}) carries on: ${message}`);
+    log.close();
+  } catch {
+    // The old master's log is out of reach: stderr still has the reason.
+  }
 }

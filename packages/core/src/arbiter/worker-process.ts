@@ -35,7 +35,9 @@ export class WorkerProcess implements WorkerHandle {
     this.child.on('message', (message: WorkerMessage) => options.onMessage(message));
     this.child.on('error', () => {}); // a failed kill on an exited pid; 'exit' still reports
     this.exited = new Promise((resolve) => {
-      this.child.once('exit', (code, signal) => {
+      // 'close', not 'exit': it comes once the IPC channel is drained, so the worker's last messages
+      // (its final request count and metrics) are handled before the arbiter reaps it.
+      this.child.once('close', (code: number | null, signal: NodeJS.Signals | null) => {
         closeSync(this.#heartbeatFd);
         options.onExit(code, signal);
         resolve();

@@ -5,9 +5,8 @@ import { CommandHistory } from './history.js';
 import { runInteractive } from './interactive.js';
 import { printResponse } from './output.js';
 import { runTop } from './top.js';
+import { defaultControlSocketPath } from './socket-path.js';
 
-/** Where `pre ctl` looks when neither --socket nor $PRE_CONTROL_SOCKET is given. */
-export const DEFAULT_CONTROL_SOCKET = 'pre.ctl';
 
 interface CtlArgs {
   socket: string;
@@ -50,7 +49,7 @@ export async function runCtl(argv: readonly string[]): Promise<number> {
 }
 
 export function parseCtlArgs(argv: readonly string[], env: NodeJS.ProcessEnv): CtlArgs {
-  const args: CtlArgs = { socket: env.PRE_CONTROL_SOCKET || DEFAULT_CONTROL_SOCKET, json: false, help: false, intervalMs: 1000, iterations: null, command: [] };
+  const args: CtlArgs = { socket: env.PRE_CONTROL_SOCKET || defaultControlSocketPath(env), json: false, help: false, intervalMs: 1000, iterations: null, command: [] };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const eq = arg.startsWith('--') ? arg.indexOf('=') : -1;
@@ -83,7 +82,7 @@ export function formatCtlHelp(): string {
   return [
     'Usage: pre ctl [OPTIONS] [COMMAND...]',
     '',
-    'Talks to a running pre through its control socket (start pre with --control-socket PATH).',
+    'Talks to a running pre through its control socket (on by default; see --control-socket).',
     'With no COMMAND: an interactive prompt with history (~/.pre_ctl_history).',
     '',
     'Commands:',
@@ -91,7 +90,7 @@ export function formatCtlHelp(): string {
     `  ${'top'.padEnd(26)} live view of the workers, redrawn every --interval; q or Ctrl-C quits`,
     '',
     'Options:',
-    `  ${'-s, --socket PATH'.padEnd(26)} the control socket (default: $PRE_CONTROL_SOCKET, else ./${DEFAULT_CONTROL_SOCKET})`,
+    `  ${'-s, --socket PATH'.padEnd(26)} the control socket (default: $PRE_CONTROL_SOCKET, else $XDG_RUNTIME_DIR/pre.ctl, else ~/.pre/pre.ctl)`,
     `  ${'--json'.padEnd(26)} print results as JSON (top: one JSON line per frame)`,
     `  ${'--interval SECONDS'.padEnd(26)} top: time between frames (default 1)`,
     `  ${'-n, --iterations N'.padEnd(26)} top: exit after N frames`,

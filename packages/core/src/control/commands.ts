@@ -1,12 +1,19 @@
 import type { ArbiterControl, ArbiterStats, WorkerStatus } from '../arbiter/control-api.js';
 import type { ListenerInfo } from '../listeners/address.js';
+import { listenBacklogs, type ListenBacklog } from '../metrics/listen-backlog.js';
 import { CpuSampler, type ProcessUsage } from './proc-stats.js';
 import { ControlError } from './protocol.js';
 
-/** `show workers`: a worker's status with its memory and CPU use. */
-export type WorkerRow = WorkerStatus & ProcessUsage;
-/** `show stats`: the arbiter's counters with its own memory and CPU use. */
-export type StatsResult = ArbiterStats & ProcessUsage;
+/** What `show workers` says a worker is doing. */
+export type WorkerState = 'booting' | 'booted' | 'retiring';
+/** `show workers`: a worker's status, its state, and its memory and CPU use. */
+export type WorkerRow = WorkerStatus & { readonly state: WorkerState } & ProcessUsage;
+
+export function workerState(worker: WorkerStatus): WorkerState {
+  return worker.retiring ? 'retiring' : worker.booted ? 'booted' : 'booting';
+}
+/** `show stats`: the arbiter's counters with its own memory and CPU use, and the listeners' accept queues (Linux). */
+export type StatsResult = ArbiterStats & ProcessUsage & { readonly listenBacklog?: ListenBacklog[] };
 
 export interface CommandContext {
   readonly control: ArbiterControl;
@@ -35,7 +42,8 @@ export const COMMANDS: readonly CommandSpec[] = [
     run: (args, { control, sampler }) => {
       noArgs(args, 'show stats');
       const stats = control.stats();
-      return { ...stats, ...sampler.usage(stats.pid, stats.startedAt) } satisfies StatsResult;
+      const listenBacklog = listenBacklogs(control.listenerInfos()) ?? undefined;
+      return { ...stats, ...sampler.usage(stats.pid, stats.startedAt), listenBacklog } satisfies StatsResult;
     },
   },
   {
@@ -104,7 +112,7 @@ export async function runCommand(command: readonly string[], ctx: CommandContext
 function showWorkers({ control, sampler }: CommandContext): WorkerRow[] {
   const workers = control.workerStatuses().sort((a, b) => a.age - b.age);
   sampler.prune(new Set([control.stats().pid, ...workers.map((w) => w.pid)]));
-  return workers.map((w) => ({ ...w, ...sampler.usage(w.pid, w.startedAt) }));
+  return workers.map((w) => ({ ...w, state: workerState(w), ...sampler.usage(w.pid, w.startedAt) }));
 }
 
 function noArgs(args: readonly string[], usage: string): void {

@@ -27,7 +27,7 @@ export const WORKER_COLUMNS = ['PID', 'AGE', 'GEN', 'STATE', 'UPTIME', 'HEARTBEA
 
 export function formatWorkers(rows: readonly WorkerRow[], now: number): string {
   const cells = rows.map((w) => [
-    String(w.pid), String(w.age), String(w.generation), w.retiring ? 'retiring' : w.booted ? 'booted' : 'booting',
+    String(w.pid), String(w.age), String(w.generation), w.state,
     formatDuration(now - w.startedAt), w.lastHeartbeat > 0 ? `${formatDuration(now - w.lastHeartbeat, true)} ago` : '-',
     String(w.requests), formatBytes(w.rss), w.cpu === null ? '-' : w.cpu.toFixed(1),
   ]);
@@ -40,6 +40,7 @@ export function formatStats(s: StatsResult, now: number): string {
     ['worker class', s.workerClass], ['workers', `${s.liveWorkers} running, target ${s.numWorkers}`],
     ['requests', String(s.requests)], ['worker exits', String(s.workerExits)], ['reloads', String(s.reloads)],
     ['master RSS', formatBytes(s.rss)], ['master CPU%', s.cpu === null ? '-' : s.cpu.toFixed(1)],
+    ...(s.listenBacklog ?? []).map(({ url, queued }): [string, string] => ['backlog', `${queued} waiting on ${url}`]),
   ];
   return rows.map(([k, v]) => `${k.padEnd(13)} ${v}`).join('\n');
 }

@@ -8,7 +8,8 @@ import type { Logger } from '../logging/error-log.js';
 import { runCommand } from './commands.js';
 import { CpuSampler } from './proc-stats.js';
 import { ControlError, MAX_REQUEST_BYTES, encodeResponse, parseRequestLine, type ControlResponse } from './protocol.js';
-import { prepareSocketPath } from './socket-path.js';
+import type { Settings } from '../settings/registry.js';
+import { SocketInUseError, defaultControlSocketPath, ensureSocketDir, prepareSocketPath } from './socket-path.js';
 
 /** Enough for a few operators and their `pre ctl top`s; Node closes connections beyond it. */
 const MAX_CONNECTIONS = 32;
@@ -32,7 +33,7 @@ export class ControlServer {
   readonly #control: ArbiterControl;
   readonly #sampler = new CpuSampler();
   readonly #connections = new Set<Socket>();
-  #inode = 0;
+  #inode = 0n;
 
   private constructor(path: string, control: ArbiterControl, log: Logger) {
     this.path = path;
@@ -40,6 +41,27 @@ export class ControlServer {
     this.#log = log;
     this.#server = createServer((socket) => this.#serve(socket));
     this.#server.maxConnections = MAX_CONNECTIONS;
+  }
+
+  /**
+   * The control socket the settings ask for: none with `no_control_socket`; `control_socket` (a failure
+   * stops pre); else the default path, where a failure (another pre holds it, no writable home) only
+   * costs a warning, so two instances never fight over one path.
+   */
+  static async fromSettings(settings: Settings, control: ArbiterControl, log: Logger): Promise<ControlServer | null> {
+    if (settings.no_control_socket) return null;
+    const options = { mode: settings.control_socket_mode, control, log };
+    if (settings.control_socket) return ControlServer.start({ ...options, path: settings.control_socket });
+    const path = defaultControlSocketPath(process.env);
+    try {
+      ensureSocketDir(path);
+      return await ControlServer.start({ ...options, path });
+    } catch (err) {
+      const why = err instanceof SocketInUseError ? 'is in use by another running pre' : `cannot be used (${errorMessage(err)})`;
+      log.warning(`The default control socket ${path} ${why}; running without a control socket. ` +
+        'Give each pre its own with --control-socket PATH, or turn it off with --no-control-socket.');
+      return null;
+    }
   }
 
   static async start(options: ControlServerOptions): Promise<ControlServer> {
@@ -68,8 +90,25 @@ export class ControlServer {
       process.umask(umask);
     }
     chmodSync(this.path, mode);
-    this.#inode = statSync(this.path).ino;
+    this.#inode = socketInode(this.path);
     this.#server.on('error', (err) => this.#log.error(`Control socket error: ${err.message}`));
+  }
+
+  /**
+   * After a rollback (the new master started by USR2 exited): the new master removed the socket file it
+   * had taken over, so this master listens on the path again.
+   */
+  async reclaim(mode: number): Promise<void> {
+    if (this.#socketFileIsOurs()) return; // the new master failed before it took the socket over
+    this.#server.removeAllListeners('error');
+    await new Promise<void>((resolveClose) => this.#server.close(() => resolveClose()));
+    try {
+      await prepareSocketPath(this.path, false, this.#log);
+      await this.#listen(mode);
+      this.#log.info(`Control socket at: ${this.path} (again, after the new master exited)`);
+    } catch (err) {
+      this.#log.error(`Cannot take the control socket back after the new master exited: ${errorMessage(err)}`);
+    }
   }
 
   /** Stops listening and drops clients. The socket file is removed unless a newer master has replaced it. */
@@ -83,9 +122,17 @@ export class ControlServer {
     }
   }
 
+  #socketFileIsOurs(): boolean {
+    try {
+      return socketInode(this.path) === this.#inode;
+    } catch {
+      return false;
+    }
+  }
+
   #ownsSocketFile(): boolean {
     try {
-      return statSync(this.path).ino === this.#inode;
+      return socketInode(this.path) === this.#inode;
     } catch {
       return true;
     }
@@ -142,4 +189,13 @@ export class ControlServer {
       return encodeResponse({ id: null, ok: false, error: { code: 'PRE_ERR_CTL_INTERNAL', message: 'The reply could not be encoded.' } });
     }
   }
+}
+
+/**
+ * The inode of the socket file. Read as a bigint: on Node 20.20, a plain `statSync(...).ino` of the
+ * socket here made the next dynamic import of a pnpm-symlinked package (chokidar, for --reload) fail
+ * with ERR_MODULE_NOT_FOUND, and the bigint form did not (reproduced in isolation, cause not found).
+ */
+function socketInode(path: string): bigint {
+  return statSync(path, { bigint: true }).ino;
 }

@@ -1,9 +1,25 @@
-import { lstatSync, unlinkSync } from 'node:fs';
+import { lstatSync, mkdirSync, unlinkSync } from 'node:fs';
 import { connect } from 'node:net';
+import { homedir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { PreError } from '../errors.js';
 import type { Logger } from '../logging/error-log.js';
 
 const PROBE_TIMEOUT_MS = 2000;
+export const CONTROL_SOCKET_NAME = 'pre.ctl';
+
+/** Where the control socket goes when `control_socket` is not set (Gunicorn 26's rule): `$XDG_RUNTIME_DIR/pre.ctl`, else `~/.pre/pre.ctl`. */
+export function defaultControlSocketPath(env: NodeJS.ProcessEnv): string {
+  return env.XDG_RUNTIME_DIR ? join(env.XDG_RUNTIME_DIR, CONTROL_SOCKET_NAME) : join(env.HOME || homedir(), '.pre', CONTROL_SOCKET_NAME);
+}
+
+/** Creates the default socket's directory (`~/.pre`), private to the user. */
+export function ensureSocketDir(path: string): void {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+}
+
+/** The path is a socket another live process listens on. */
+export class SocketInUseError extends PreError {}
 
 /**
  * Makes `path` free for the control socket: nothing there is fine; a stale socket (nobody listening) is
@@ -23,7 +39,7 @@ export async function prepareSocketPath(path: string, takeOver: boolean, log: Lo
   }
   if (await isListenedOn(path)) {
     if (!takeOver) {
-      throw new PreError('PRE_ERR_BIND', `Control socket ${path} is in use by another running process (another pre?). Stop it or choose another --control-socket.`);
+      throw new SocketInUseError('PRE_ERR_BIND', `Control socket ${path} is in use by another running process (another pre?). Stop it or choose another --control-socket.`);
     }
     log.info(`Taking over control socket ${path} from the old master`);
   } else {

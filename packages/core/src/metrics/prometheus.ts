@@ -1,12 +1,12 @@
-import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { PrometheusContentType, Registry } from 'prom-client';
 import type { ArbiterStats, WorkerStatus } from '../arbiter/control-api.js';
-import { PreError } from '../errors.js';
-import { parseBindAddress } from '../listeners/address.js';
+import { listenEndpoint } from '../health/http-endpoint.js';
+import type { ReadinessProbe } from '../health/readiness.js';
+import type { ListenerInfo } from '../listeners/address.js';
 import type { Logger } from '../logging/error-log.js';
-import type { MetricsRequestMessage } from '../worker/protocol.js';
+import { listenBacklogs } from './listen-backlog.js';
+import { FINAL_SNAPSHOT_ID, type MetricsRequestMessage } from '../worker/protocol.js';
 import type { MetricsSnapshot } from './worker-registry.js';
 
 /** A worker that has not answered by then is counted with its previous snapshot. */
@@ -16,6 +16,7 @@ const SNAPSHOT_TIMEOUT_MS = 1000;
 export interface MetricsHost {
   stats(): ArbiterStats;
   workerStatuses(): WorkerStatus[];
+  listenerInfos(): ListenerInfo[];
   /** Sends a message to a live worker; false when it is gone. */
   sendToWorker(pid: number, message: MetricsRequestMessage): boolean;
 }
@@ -38,15 +39,19 @@ export class PrometheusServer {
   /** Counters and histograms of exited workers, summed into one snapshot. */
   #retired: MetricsSnapshot[] = [];
   readonly #pending = new Map<number, () => void>();
+  /** Workers whose final snapshot (sent before exit) has arrived. */
+  readonly #final = new Set<number>();
   #nextId = 1;
+  #cancelListen: () => void = () => {};
   /** e.g. `http://127.0.0.1:9100/metrics`. */
   url = '';
 
-  private constructor(prom: Prom, host: MetricsHost, log: Logger) {
+  private constructor(prom: Prom, host: MetricsHost, probe: ReadinessProbe, log: Logger) {
     this.#prom = prom;
     this.#host = host;
     this.#log = log;
     this.#server = createServer((req, res) => {
+      if (probe.answer(req, res)) return;
       if (req.method !== 'GET' || (req.url ?? '').split('?')[0] !== '/metrics') {
         res.writeHead(404, { 'content-type': 'text/plain' }).end('Not found: metrics are at /metrics\n');
         return;
@@ -61,33 +66,24 @@ export class PrometheusServer {
     });
   }
 
-  static async start(bind: string, host: MetricsHost, log: Logger): Promise<PrometheusServer> {
-    let address;
-    try {
-      address = parseBindAddress(bind);
-    } catch {
-      address = null;
-    }
-    if (!address || address.kind === 'fd') {
-      throw new PreError('PRE_ERR_BAD_SETTING', `Invalid value for setting 'prometheus_bind' (--prometheus-bind): ${JSON.stringify(bind)}. Expected HOST:PORT (e.g. 127.0.0.1:9100) or unix:PATH.`);
-    }
-    const server = new PrometheusServer(await import('prom-client'), host, log);
-    const listening = once(server.#server, 'listening');
-    server.#server.listen(address.kind === 'unix' ? { path: address.path } : { host: address.host, port: address.port });
-    try {
-      await Promise.race([listening, once(server.#server, 'error').then(([err]) => Promise.reject(err as Error))]);
-    } catch (err) {
-      throw new PreError('PRE_ERR_BIND', `Cannot serve Prometheus metrics on ${bind} (prometheus_bind): ${(err as Error).message}`, { cause: err });
-    }
-    const where = server.#server.address();
-    server.url = typeof where === 'string' ? `unix:${where}` : `http://${hostText((where as AddressInfo).address)}:${(where as AddressInfo).port}/metrics`;
-    log.info(`Serving Prometheus metrics at: ${server.url}`);
+  static async start(bind: string, host: MetricsHost, probe: ReadinessProbe, oldMasterHoldsIt: boolean, log: Logger): Promise<PrometheusServer> {
+    const server = new PrometheusServer(await import('prom-client'), host, probe, log);
+    const { cancel } = await listenEndpoint(server.#server, bind, {
+      setting: 'prometheus_bind', flag: '--prometheus-bind', path: '/metrics', oldMasterHoldsIt, log,
+      onListening: (url) => {
+        server.url = url;
+        log.info(`Serving Prometheus metrics at: ${url} (probes at /ready and /live)`);
+      },
+    });
+    server.#cancelListen = cancel;
     return server;
   }
 
   /** Routes a worker's `metrics_snapshot` answer. */
   receive(pid: number, id: number, metrics: readonly unknown[]): void {
-    this.#latest.set(pid, metrics as MetricsSnapshot);
+    // After a worker's final snapshot, a late answer to a scrape (taken earlier) must not replace it.
+    if (id === FINAL_SNAPSHOT_ID) this.#final.add(pid);
+    if (id === FINAL_SNAPSHOT_ID || !this.#final.has(pid)) this.#latest.set(pid, metrics as MetricsSnapshot);
     const done = this.#pending.get(id);
     this.#pending.delete(id);
     done?.();
@@ -97,11 +93,14 @@ export class PrometheusServer {
   workerExited(pid: number): void {
     const last = this.#latest.get(pid);
     this.#latest.delete(pid);
+    this.#final.delete(pid);
     // At run time `type` is a string ('counter', 'gauge', …), whatever prom-client's typings say.
     if (last) this.#retired.push(last.filter((metric) => String(metric.type) !== 'gauge'));
   }
 
   close(): Promise<void> {
+    this.#cancelListen();
+    if (!this.#server.listening) return Promise.resolve();
     this.#server.closeAllConnections();
     return new Promise((resolve) => this.#server.close(() => resolve()));
   }
@@ -146,10 +145,11 @@ export class PrometheusServer {
     for (const worker of this.#host.workerStatuses()) {
       if (worker.lastHeartbeat > 0) age.labels(String(worker.pid)).set(Math.max(0, now - worker.lastHeartbeat) / 1000);
     }
+    const backlogs = listenBacklogs(this.#host.listenerInfos());
+    if (backlogs) {
+      const backlog = new Gauge({ name: 'pre_listen_backlog', help: 'Connections waiting in each listener\'s accept queue (Linux: /proc/net/tcp).', labelNames: ['listener'], registers });
+      for (const { url, queued } of backlogs) backlog.labels(url).set(queued);
+    }
     return registry;
   }
-}
-
-function hostText(address: string): string {
-  return address.includes(':') ? `[${address}]` : address;
 }

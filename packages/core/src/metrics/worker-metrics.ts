@@ -10,6 +10,11 @@ export interface RequestMetrics {
   /** True when requests in flight are counted: worker classes must then call requestStarted for every request. */
   readonly countsInFlight: boolean;
   started(): void;
+  /**
+   * For a worker class whose requests run where `started` cannot be called (threads): it counts its
+   * requests in flight itself and the gauge reads `source` instead.
+   */
+  countInFlightWith(source: () => number): void;
   finished(entry: AccessLogEntry | null, response: ResponseInfo | undefined): void;
 }
 
@@ -26,6 +31,7 @@ export class WorkerMetrics implements RequestMetrics {
    * A request refused before the app (no `started`) still finishes: the floor at 0 absorbs it.
    */
   #inFlight = 0;
+  #inFlightSource: (() => number) | null = null;
 
   private constructor(statsd: StatsdClient | null, prometheus: boolean) {
     this.#statsd = statsd;
@@ -44,12 +50,16 @@ export class WorkerMetrics implements RequestMetrics {
       log.error(`StatsD is off in this worker: ${err instanceof Error ? err.message : String(err)}`);
     }
     const metrics = new WorkerMetrics(statsd, Boolean(settings.prometheus_bind));
-    if (settings.prometheus_bind) metrics.#registry = await WorkerRegistry.create(() => metrics.#inFlight);
+    if (settings.prometheus_bind) metrics.#registry = await WorkerRegistry.create(() => metrics.#inFlightSource?.() ?? metrics.#inFlight);
     return metrics;
   }
 
   started(): void {
     if (this.countsInFlight) this.#inFlight++;
+  }
+
+  countInFlightWith(source: () => number): void {
+    this.#inFlightSource = source;
   }
 
   finished(entry: AccessLogEntry | null, response: ResponseInfo | undefined): void {
@@ -65,9 +75,19 @@ export class WorkerMetrics implements RequestMetrics {
     if (status !== undefined && durationMs !== undefined) this.#registry?.record(status, durationMs);
   }
 
+  /** This worker is being replaced for max_worker_memory. */
+  memoryRetired(): void {
+    this.#statsd?.increment('gunicorn.worker.memory_retirements');
+    this.#registry?.memoryRetired();
+  }
+
   /** Counts error log lines as `gunicorn.log.<kind>` (ErrorLog's observer). */
   logged(kind: LogCount): void {
     this.#statsd?.increment(`gunicorn.log.${kind}`);
+  }
+
+  get hasPrometheus(): boolean {
+    return this.#registry !== null;
   }
 
   get hasStatsd(): boolean {

@@ -351,9 +351,9 @@ export const SETTINGS = {
   // --- Control ---
   control_socket: setting({
     name: 'control_socket', section: 'Control', cli: ['--control-socket'], meta: 'PATH', kind: 'string',
-    validate: v.optionalString, default: null, defaultDoc: 'none (no control socket)',
-    short: 'A unix socket for `pre ctl` (Gunicorn\'s gunicornc, Puma\'s pumactl).',
-    desc: 'The arbiter listens on this unix socket for `pre ctl` commands: `show workers`, `show stats`, `show config`, `show listeners`, `worker add [N]`, `worker remove [N]`, `worker kill PID`, `reload`, `reopen`, `shutdown [graceful|quick]`. See [operations.md](operations.md).',
+    validate: v.optionalString, default: null, defaultDoc: '$XDG_RUNTIME_DIR/pre.ctl, else ~/.pre/pre.ctl',
+    short: 'The unix socket for `pre ctl` (Gunicorn\'s gunicornc, Puma\'s pumactl).',
+    desc: 'On by default, as in Gunicorn 26 (`--no-control-socket` turns it off). When the default path is already held by another running pre, this one starts without a control socket and logs a warning naming the path: give each instance its own `--control-socket`. A path given explicitly that another process listens on is refused at start. The arbiter listens on this unix socket for `pre ctl` commands: `show workers`, `show stats`, `show config`, `show listeners`, `worker add [N]`, `worker remove [N]`, `worker kill PID`, `reload`, `reopen`, `shutdown [graceful|quick]`. See [operations.md](operations.md).',
   }),
   control_socket_mode: setting({
     name: 'control_socket_mode', section: 'Control', cli: ['--control-socket-mode'], meta: 'MODE', kind: 'int',
@@ -398,6 +398,26 @@ export const SETTINGS = {
     validate: v.optionalString, default: null, defaultDoc: 'none (no Prometheus endpoint)',
     short: 'Serve Prometheus metrics of all workers on this address (e.g. 127.0.0.1:9100).',
     desc: 'The arbiter serves `/metrics` here, aggregating every worker: requests by status, request latency histogram, requests in flight, worker count, worker restarts and heartbeat age. Its own port, never the app\'s.',
+  }),
+
+  // --- Operations: memory limit, readiness, default control socket (docs/operations.md, docs/deploying.md) ---
+  max_worker_memory: setting({
+    name: 'max_worker_memory', section: 'Worker Processes', cli: ['--max-worker-memory'], meta: 'MIB', kind: 'int',
+    validate: v.int(0), default: 0,
+    short: 'Replace a worker whose RSS grows past this many MiB (0: never).',
+    desc: 'Each worker checks its resident set size (RSS) on every heartbeat tick (a quarter of `timeout`, at most every second). Over the limit, it is retired gracefully: it keeps serving until its replacement has booted, then finishes its requests in flight and exits, so no request fails. Logged with the figure (*Autorestarting worker once its replacement serves: max_worker_memory (612 MiB > 512 MiB)*) and counted (`pre_worker_memory_retirements_total`, StatsD `gunicorn.worker.memory_retirements`). A guard against leaks; set it below the container\'s memory limit divided by `workers`. 0 disables it.',
+  }),
+  health_bind: setting({
+    name: 'health_bind', section: 'Metrics', cli: ['--health-bind'], meta: 'ADDRESS', kind: 'string',
+    validate: v.optionalString, default: null, defaultDoc: 'none (the probes are served on prometheus_bind when it is set)',
+    short: 'Serve readiness and liveness probes on this address (e.g. 0.0.0.0:8081).',
+    desc: 'The arbiter answers `GET /ready` (200 once the first generation of workers has booted, 503 before and from the moment a TERM, INT or QUIT arrives, while requests drain) and `GET /live` (200 while the arbiter runs), without touching the app. With `prometheus_bind` set, both are also served there. See [deploying.md](deploying.md).',
+  }),
+  no_control_socket: setting({
+    name: 'no_control_socket', section: 'Control', cli: ['--no-control-socket'], kind: 'bool',
+    validate: v.bool, default: false,
+    short: 'Do not open the control socket.',
+    desc: 'Without it, the arbiter listens on `control_socket`, or on its default path (`$XDG_RUNTIME_DIR/pre.ctl`, else `~/.pre/pre.ctl`).',
   }),
 
   // --- Process Naming ---

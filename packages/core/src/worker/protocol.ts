@@ -33,6 +33,9 @@ export interface MetricsRequestMessage {
   readonly id: number;
 }
 
+/** The id of the snapshot a worker sends unasked just before it exits. */
+export const FINAL_SNAPSHOT_ID = 0;
+
 /** Worker → arbiter. */
 export type WorkerMessage =
   | { readonly type: 'booted' }
@@ -42,7 +45,7 @@ export type WorkerMessage =
   /** `handover`: the worker keeps serving until the arbiter, once a replacement serves, sends TERM. */
   | { readonly type: 'retiring'; readonly reason: string; readonly handover: boolean }
   | { readonly type: 'stats'; readonly requests: number }
-  /** The answer to a metrics_request: prom-client's `getMetricsAsJSON()`. */
+  /** The answer to a metrics_request (or, with id FINAL_SNAPSHOT_ID, sent unasked before exit): prom-client's `getMetricsAsJSON()`. */
   | { readonly type: 'metrics_snapshot'; readonly id: number; readonly metrics: readonly unknown[] };
 
 /** The fd layout of a worker process: stdio 0-2, the IPC channel (3), the heartbeat file, then the listeners. */

@@ -12,10 +12,13 @@ import { appRefusals } from './capabilities.js';
 import { refuseUnsupportedBy, resolveWorkerClass, type ResolvedWorkerClass } from './resolve.js';
 import { STOP_BEGUN, type ListenerCopy, type Worker } from './worker.js';
 import type { ListenerCopyMessage } from './protocol.js';
-import type { MetricsRequestMessage } from './protocol.js';
+import { FINAL_SNAPSHOT_ID, type MetricsRequestMessage } from './protocol.js';
 import { WorkerMetrics } from '../metrics/worker-metrics.js';
+import { MemoryLimit } from '../health/memory-limit.js';
 
 const STATS_INTERVAL_MS = 1000;
+/** The final report waits at most this long for the IPC pipe (a stuck arbiter must not keep a worker alive). */
+const FINAL_REPORT_MS = 1000;
 /** Kept back from graceful_timeout for worker_exit and the exit itself, before the arbiter's SIGKILL. */
 const EXIT_MARGIN_MS = 250;
 
@@ -32,6 +35,8 @@ export class WorkerRuntime {
   readonly #heartbeat: Heartbeat;
   #worker: Worker | null = null;
   #bindsOwnListeners = false;
+  /** The worker class runs onWorkerStart/onWorkerStop where the app serves (threads): not here too. */
+  #runsAppLifecycle = false;
   /** StatsD and Prometheus (statsd_host, prometheus_bind); null when both are off. */
   #metrics: WorkerMetrics | null = null;
   readonly #listenerCopies = new ListenerCopies();
@@ -74,6 +79,7 @@ export class WorkerRuntime {
     try {
       resolved = await resolveWorkerClass(this.#settings.worker_class, process.cwd());
       this.#bindsOwnListeners = resolved.WorkerClass.bindsOwnListeners === true;
+      this.#runsAppLifecycle = resolved.WorkerClass.runsAppLifecycle === true;
     } catch (err) {
       return this.#failBoot('boot_error', ExitCode.WORKER_BOOT_ERROR, errorMessage(err));
     }
@@ -89,12 +95,14 @@ export class WorkerRuntime {
     } catch (err) {
       return this.#failBoot('boot_error', ExitCode.WORKER_BOOT_ERROR, errorMessage(err));
     }
-    try {
-      await runLifecycleHook(app, 'onWorkerStart', this.#info, this.#settings.timeout * 1000, 'timeout');
-    } catch (err) {
-      return this.#failBoot('app_error', ExitCode.APP_LOAD_ERROR, errorMessage(err));
+    if (!this.#runsAppLifecycle) {
+      try {
+        await runLifecycleHook(app, 'onWorkerStart', this.#info, this.#settings.timeout * 1000, 'timeout');
+      } catch (err) {
+        return this.#failBoot('app_error', ExitCode.APP_LOAD_ERROR, errorMessage(err));
+      }
+      this.#startedApp = app;
     }
-    this.#startedApp = app;
     if (this.#stopping) return this.#exit();
 
     this.#metrics = await WorkerMetrics.create(this.#settings, this.#log);
@@ -120,6 +128,19 @@ export class WorkerRuntime {
     }
     send({ type: 'booted' });
     this.#reportStats();
+    this.#watchMemory();
+  }
+
+  /** `max_worker_memory`: RSS checked on each heartbeat tick; over it, the worker hands over to a replacement. */
+  #watchMemory(): void {
+    if (this.#settings.max_worker_memory <= 0) return;
+    const limit = new MemoryLimit(this.#settings.max_worker_memory, (reason) => {
+      clearInterval(timer);
+      this.#metrics?.memoryRetired();
+      this.#retire(reason, true);
+    });
+    const timer = setInterval(() => limit.check(), heartbeatInterval(this.#settings.timeout));
+    timer.unref();
   }
 
   /** Tells the arbiter how many requests this worker served (for `pre ctl show workers`), when it changed. */
@@ -129,6 +150,29 @@ export class WorkerRuntime {
       const requests = this.#worker?.requestCount ?? 0;
       if (requests !== reported) send({ type: 'stats', requests: (reported = requests) });
     }, STATS_INTERVAL_MS).unref();
+  }
+
+  /**
+   * The last word before exit: the requests served since the last report and the final Prometheus
+   * snapshot, so the arbiter's totals lose nothing when a worker leaves (max_requests, HUP, TTOU).
+   * Waits until both are written to the IPC pipe, never longer than FINAL_REPORT_MS.
+   */
+  async #reportFinalCounts(): Promise<void> {
+    if (!process.connected) return;
+    const messages: WorkerMessage[] = [{ type: 'stats', requests: this.#worker?.requestCount ?? 0 }];
+    if (this.#metrics?.hasPrometheus) {
+      try {
+        messages.push({ type: 'metrics_snapshot', id: FINAL_SNAPSHOT_ID, metrics: await this.#metrics.snapshot() });
+      } catch (err) {
+        this.#log.exception('Cannot collect the final Prometheus metrics', err);
+      }
+    }
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.all(messages.map(sendAndWait)),
+      new Promise<void>((resolve) => (timer = setTimeout(resolve, FINAL_REPORT_MS))),
+    ]);
+    clearTimeout(timer);
   }
 
   /** Counts log lines for StatsD and answers the arbiter's requests for Prometheus metrics. */
@@ -179,10 +223,13 @@ export class WorkerRuntime {
     process.exit(ExitCode.ERROR);
   }
 
-  #retire(reason: string): void {
-    // A class with its own SO_REUSEPORT listeners must not close them before a replacement listens:
-    // the kernel would refuse connections (or reset those queued on the closed listener).
-    const handover = this.#bindsOwnListeners;
+  /**
+   * `handover`: keep serving until the arbiter, once a replacement has booted, sends TERM. Always for a
+   * class with its own SO_REUSEPORT listeners (closing them before a replacement listens would refuse
+   * connections or reset those queued on the closed listener), and for max_worker_memory.
+   */
+  #retire(reason: string, handover = this.#bindsOwnListeners): void {
+    if (this.#stopping) return;
     this.#log.info(`Autorestarting worker ${handover ? "once its replacement serves" : "after current request"}: ${reason}`);
     send({ type: 'retiring', reason, handover });
     if (!handover) void this.stop(true);
@@ -228,6 +275,7 @@ export class WorkerRuntime {
     await runHook(this.#settings, 'worker_exit', this.#log, this.#info);
     this.#log.info(`Worker exiting (pid: ${process.pid})`);
     this.#heartbeat.stop();
+    await this.#reportFinalCounts();
     this.#flush();
     process.exit(ExitCode.OK);
   }
@@ -275,6 +323,14 @@ class ListenerCopies {
 
 function send(message: WorkerMessage): void {
   if (process.connected) process.send?.(message);
+}
+
+/** Resolves once `message` is written to the IPC pipe (or could not be). */
+function sendAndWait(message: WorkerMessage): Promise<void> {
+  return new Promise((resolve) => {
+    if (!process.connected || !process.send) return resolve();
+    process.send(message, undefined, {}, () => resolve());
+  });
 }
 
 function receiveInit(): Promise<WorkerInitMessage> {

@@ -52,6 +52,8 @@ export interface WorkerClass {
   readonly bindsOwnListeners?: boolean;
   /** What the class honours; undeclared names take `Worker.capabilities` (see WorkerCapabilities). */
   readonly capabilities?: Partial<WorkerCapabilities>;
+  /** True when the class runs the app's onWorkerStart/onWorkerStop itself (threads: in each thread); the runtime then does not. */
+  readonly runsAppLifecycle?: boolean;
 }
 
 /**
