@@ -110,7 +110,7 @@ const nodeHttp = commandPeer({
 
 const cluster = commandPeer({
   id: 'node-cluster', label: 'node:cluster ×2', cmd: node, args: [path.join(BENCH, 'peers/cluster.js')], env: { WORKERS: '2' }, workers: 2,
-  booted: (proc) => logged(proc, /cluster listening/g, 1), websocket: true, tier: 'quick',
+  booted: (proc) => logged(proc, /cluster listening/g, 1), websocket: true, tier: 'full',
 });
 
 const uws = commandPeer({
