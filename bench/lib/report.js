@@ -1,11 +1,7 @@
 // Medians across passes, one row per server, and the markdown report.
+import { median } from './median.js';
 import { targetChecks } from './targets.js';
 
-export const median = (values) => {
-  const v = values.filter(Number.isFinite).sort((a, b) => a - b);
-  if (v.length === 0) return NaN;
-  return v.length % 2 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
-};
 const max = (values) => (values.length ? Math.max(...values) : NaN);
 
 /**
@@ -26,6 +22,8 @@ export function summarize(samples, starts, servers, scenarios) {
       scen[scenario.id] = {
         rps: figure('rps'), usPerRequest: figure('cpuUsPerRequest'), p50Ms: figure('p50Ms'), p99Ms: figure('p99Ms'),
         masterCpuShare: figure('masterCpuShare'), errors: runs.reduce((n, r) => n + (r.errors ?? 0), 0), passes: good.length,
+        // Per pass, for ratios between servers measured side by side in the same pass (lib/targets.js).
+        byPass: Object.fromEntries(good.map((r) => [r.pass, { rps: r.rps, usPerRequest: r.cpuUsPerRequest }])),
         failure: good.length === 0 ? runs[0].failure : null,
       };
     }
@@ -105,7 +103,8 @@ export function markdownReport(rows, scenarios, meta) {
       'First response: spawn to the first 200 of a raw TCP GET / polled every 5 ms.', '',
     mainTable(rows), '',
     ...(scenarioTable(rows, scenarios) ? ['## Other scenarios', '', scenarioTable(rows, scenarios), ''] : []),
-    '## Targets (issue 13), ratios within this run', '', targetTable(targetChecks(rows)), '',
+    '## Targets (issue 13), ratios within this run', '',
+    'A ratio of two servers is the median over the passes of their ratio in each pass (they ran side by side in it).', '', targetTable(targetChecks(rows)), '',
   ].join('\n');
   return { title, markdown };
 }

@@ -192,5 +192,15 @@ export function benchServers(preClasses, { websocket = false } = {}) {
   const peers = [nodeHttp, cluster, pm2, uws, hono, ...availableGunicorn().map(gunicornServer)];
   const pre = preClasses.flatMap((c) => (PRE_ROWS[c.name] ?? [{ workers: 1, tier: 'full' }, { workers: 2, tier: 'full' }])
     .map(({ workers, ...row }) => preServer(c, workers, { ...row, websocket })));
-  return [...peers, ...pre];
+  const rank = (s) => (ORDER.includes(s.id) ? ORDER.indexOf(s.id) : ORDER.length);
+  return [...peers, ...pre].sort((a, b) => rank(a) - rank(b)); // stable: the unlisted keep their order
 }
+
+/**
+ * The order within a pass: the servers a target compares stand next to each other (bare node:http, pre async,
+ * pre threads; raw uWS, pre uws), so that their per-pass ratio compares seconds-apart measurements.
+ */
+const ORDER = [
+  'node-http', 'pre-async-w1', 'pre-threads-w1-t1', 'pre-threads-w1-t2', 'uws', 'pre-uws-w1',
+  'node-cluster', 'pm2', 'gunicorn-sync', 'pre-async-w2', 'pre-sync-w2', 'pre-threads-w2-t1', 'pre-uws-w2',
+];
