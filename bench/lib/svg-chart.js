@@ -50,6 +50,8 @@ export function benchChartSvg(rows, title) {
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${y}" viewBox="0 0 ${width} ${y}" font-family="sans-serif" font-size="12">`,
     `<rect width="100%" height="100%" fill="white"/>`,
     `<text x="10" y="22" font-size="14" font-weight="bold">${escape(title)}</text>`,
+    `<rect x="${width - 150}" y="30" width="10" height="10" fill="${COLORS.pre}"/><text x="${width - 136}" y="39">pre</text>`,
+    `<rect x="${width - 100}" y="30" width="10" height="10" fill="${COLORS.peer}"/><text x="${width - 86}" y="39">peers</text>`,
     ...parts,
     '</svg>',
     '',
