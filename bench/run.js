@@ -13,7 +13,7 @@ import { loadGeneratorName, runLoad, webSocketEchoWorks } from './lib/load.js';
 import { measure } from './lib/measure.js';
 import { availableWorkerClasses } from './lib/pre-classes.js';
 import { PRE_STATS_LAG_MS, preRequestsPerWorker, requestsBetween } from './lib/pre-ctl.js';
-import { freePort, sleep, stopAllProcesses, usePinning } from './lib/processes.js';
+import { CORES, freePort, sleep, stopAllProcesses, usePinning } from './lib/processes.js';
 import { markdownReport, summarize } from './lib/report.js';
 import { SCENARIOS, scenariosFor } from './lib/scenarios.js';
 import { benchServers } from './lib/servers.js';
@@ -54,7 +54,7 @@ const plan = servers.map((def) => ({ def, scenarios: scenariosFor(def, named) })
 const scenarios = SCENARIOS.filter((s) => plan.some((p) => p.scenarios.includes(s)));
 
 console.log(`pnpm bench: ${servers.length} servers, ${plan.reduce((n, p) => n + p.scenarios.length, 0)} server × scenario pairs, ${passes} interleaved pass(es) of ${durationS} s; load: ${generator}; ` +
-  `${pinned ? 'server on cores 1-, load generator on core 0 (--pin)' : 'unpinned'}; load average at the start: ${loadavgAtStart.map((l) => l.toFixed(2)).join(' ')}`);
+  `${pinned ? `server on cores ${CORES.server}, load generator on core ${CORES.load} (--pin)` : 'unpinned'}; load average at the start: ${loadavgAtStart.map((l) => l.toFixed(2)).join(' ')}`);
 
 const samples = []; // one per pass × server × scenario
 const starts = []; // one per pass × server: first response, RSS, split of the burst
@@ -126,7 +126,7 @@ for (let pass = 1; pass <= passes; pass++) for (const entry of plan) await runPa
 const rows = summarize(samples, starts, servers, scenarios);
 const meta = {
   date: new Date().toISOString(), node: process.version, cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model,
-  loadavgAtStart, loadavgAtEnd: os.loadavg(), pinned, generator, passes, durationS, burstSize, quick: opts.quick,
+  loadavgAtStart, loadavgAtEnd: os.loadavg(), pinned: pinned ? CORES : null, generator, passes, durationS, burstSize, quick: opts.quick,
   command: `node bench/run.js ${process.argv.slice(2).join(' ')}`.trim(), elapsedS: Math.round((Date.now() - started) / 1000), skippedPreClasses: skipped,
 };
 const { title, markdown } = markdownReport(rows, scenarios, meta);

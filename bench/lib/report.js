@@ -94,7 +94,7 @@ export function markdownReport(rows, scenarios, meta) {
   const title = `pnpm bench${meta.quick ? ' --quick' : ''}: ${meta.date.slice(0, 16)}, node ${meta.node}, ${meta.passes} pass(es) × ${meta.durationS} s, load: ${meta.generator}`;
   const markdown = [
     `# ${title}`, '',
-    `\`${meta.command}\` — ${meta.cpus} cores, ${meta.pinned ? 'server on cores 1-, load generator on core 0 (--pin)' : 'unpinned'}; passes interleaved (every server's pass 1, then pass 2, …); medians over the passes. ` +
+    `\`${meta.command}\` — ${meta.cpus} cores, ${meta.pinned ? `server on cores ${meta.pinned.server}, load generator on core ${meta.pinned.load} (--pin)` : 'unpinned'}; passes interleaved (every server's pass 1, then pass 2, …); medians over the passes. ` +
       `Load average at the start ${load(meta.loadavgAtStart)}, at the end ${load(meta.loadavgAtEnd)}; ${meta.elapsedS} s.`, '',
     'µs/req = CPU time (utime+stime, /proc/PID/stat) of every process of the server, master included, over the pass, divided by the requests the load generator completed. ' +
       'Busiest worker, keep-alive: the largest share of one of the 2 worker processes during the hello pass — `pre ctl` = requests per worker from `pre ctl show workers --json`, `CPU share` = CPU time per worker process (a proxy). ' +
