@@ -4,6 +4,7 @@
 // --pin. Per row: req/s, CPU µs per request over every server process, the busiest worker's share
 // (keep-alive and a burst of new connections from idle), RSS of master and workers, time to first response.
 //   node bench/run.js [--quick] [--all] [--pin] [--passes N] [--duration S] [--servers id,…] [--scenarios id,…] [--load wrk|undici]
+//                     [--burst CONNECTIONS] [--bursts N]
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
@@ -32,6 +33,7 @@ const { values: opts } = parseArgs({
     scenarios: { type: 'string' },
     load: { type: 'string' },
     burst: { type: 'string', default: '64' },
+    bursts: { type: 'string', default: '3' },
     out: { type: 'string', default: fileURLToPath(new URL('results/', import.meta.url)) },
   },
 });
@@ -39,6 +41,8 @@ const list = (s) => s?.split(',').map((x) => x.trim()).filter(Boolean);
 const passes = Number(opts.passes ?? opts.rounds ?? (opts.quick ? 1 : 3));
 const durationS = Math.max(1, Math.round(Number(opts.duration ?? (opts.quick ? 1 : 3)))); // wrk takes whole seconds
 const burstSize = Number(opts.burst);
+const bursts = Number(opts.bursts);
+const BURST_GAP_MS = 500; // idle time between two bursts of one pass
 const generator = loadGeneratorName(opts.load);
 const pinned = opts.pin && usePinning(true);
 if (opts.pin && !pinned) console.log('--pin: not pinned (one core or no taskset)');
@@ -91,11 +95,18 @@ async function runPass(pass, { def, scenarios: mine }) {
         if (splitHere) {
           sample.split = await keepAliveSplit(server, ctlBefore, result);
           split = `  busiest ${(sample.split.share * 100).toFixed(0)}% (${sample.split.source})`;
-          if (def.pidRoute && burstSize > 0) {
-            if (!ctlBefore) await sleep(PRE_STATS_LAG_MS); // the same idle time before every burst
-            const burst = await burstFromIdle(port, burstSize);
-            start.burst = { share: busiestShare(burst.servedBy.values()), failed: burst.failed, servedBy: Object.fromEntries(burst.servedBy) };
-            split += `; burst ${(start.burst.share * 100).toFixed(0)}%${burst.failed ? ` (${burst.failed} failed)` : ''}`;
+          if (def.pidRoute && burstSize > 0 && bursts > 0) {
+            if (!ctlBefore) await sleep(PRE_STATS_LAG_MS); // the same idle time before the first burst for every server
+            const servedBy = new Map();
+            let failed = 0;
+            for (let i = 0; i < bursts; i++) {
+              if (i > 0) await sleep(BURST_GAP_MS);
+              const burst = await burstFromIdle(port, burstSize);
+              for (const [pid, n] of burst.servedBy) servedBy.set(pid, (servedBy.get(pid) ?? 0) + n);
+              failed += burst.failed;
+            }
+            start.burst = { share: busiestShare(servedBy.values()), failed, servedBy: Object.fromEntries(servedBy) };
+            split += `; burst ${(start.burst.share * 100).toFixed(0)}%${failed ? ` (${failed} failed)` : ''}`;
           }
         }
         console.log(`  pass ${pass} ${def.label.padEnd(28)} ${scenario.label.padEnd(27)} ${result.rps.toFixed(0).padStart(7)} req/s ${result.cpuUsPerRequest.toFixed(1).padStart(7)} µs/req${split}${result.errors ? `  ${result.errors} errors` : ''}`);
@@ -126,7 +137,7 @@ for (let pass = 1; pass <= passes; pass++) for (const entry of plan) await runPa
 const rows = summarize(samples, starts, servers, scenarios);
 const meta = {
   date: new Date().toISOString(), node: process.version, cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model,
-  loadavgAtStart, loadavgAtEnd: os.loadavg(), pinned: pinned ? CORES : null, generator, passes, durationS, burstSize, quick: opts.quick,
+  loadavgAtStart, loadavgAtEnd: os.loadavg(), pinned: pinned ? CORES : null, generator, passes, durationS, burstSize, bursts, quick: opts.quick,
   command: `node bench/run.js ${process.argv.slice(2).join(' ')}`.trim(), elapsedS: Math.round((Date.now() - started) / 1000), skippedPreClasses: skipped,
 };
 const { title, markdown } = markdownReport(rows, scenarios, meta);

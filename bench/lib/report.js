@@ -98,7 +98,7 @@ export function markdownReport(rows, scenarios, meta) {
       `Load average at the start ${load(meta.loadavgAtStart)}, at the end ${load(meta.loadavgAtEnd)}; ${meta.elapsedS} s.`, '',
     'µs/req = CPU time (utime+stime, /proc/PID/stat) of every process of the server, master included, over the pass, divided by the requests the load generator completed. ' +
       'Busiest worker, keep-alive: the largest share of one of the 2 worker processes during the hello pass — `pre ctl` = requests per worker from `pre ctl show workers --json`, `CPU share` = CPU time per worker process (a proxy). ' +
-      `Burst from idle: ${meta.burstSize} simultaneous new connections after ≥1 s idle, each asking GET /pid (the pid that served it). ` +
+      `Burst from idle: ${meta.bursts} bursts of ${meta.burstSize} simultaneous new connections (the first after ≥1 s idle, then 0.5 s apart), each asking GET /pid (the pid that served it); the share over all of them. ` +
       'RSS = VmRSS (/proc/PID/status), the master and the largest worker (the only process for ×1 peers), after the warm-up at idle and at the end of the pass. ' +
       'First response: spawn to the first 200 of a raw TCP GET / polled every 5 ms.', '',
     mainTable(rows), '',
