@@ -10,9 +10,12 @@ const mb = (v) => `${v.toFixed(1)} MB`;
 export function targetChecks(rows) {
   const byId = new Map(rows.filter((r) => !r.failure).map((r) => [r.server, r]));
   const checks = [];
+  // `value`: a number, or { median, spread } for a ratio pass by pass (the spread shows how steady it was).
   const check = (item, what, value, limit, atMost, format) => {
-    const known = Number.isFinite(value);
-    checks.push({ item, what, value: known ? format(value) : 'n/a', target: `${atMost ? '≤' : '≥'} ${format(limit)}`, ok: known ? (atMost ? value <= limit : value >= limit) : null });
+    const v = typeof value === 'number' ? value : value.median;
+    const known = Number.isFinite(v);
+    const spread = known && value.spread?.length > 1 ? ` (passes ${Math.min(...value.spread).toFixed(2)}–${Math.max(...value.spread).toFixed(2)})` : '';
+    checks.push({ item, what, value: known ? `${format(v)}${spread}` : 'n/a', target: `${atMost ? '≤' : '≥'} ${format(limit)}`, ok: known ? (atMost ? v <= limit : v >= limit) : null });
   };
   const ratio = (a, b) => a / b;
   // Two servers' figures for one scenario: the median of their ratio pass by pass (the two ran minutes apart
@@ -20,7 +23,8 @@ export function targetChecks(rows) {
   const pairRatio = (a, b, scenario, key) => {
     const pa = byId.get(a)?.scen[scenario]?.byPass ?? {};
     const pb = byId.get(b)?.scen[scenario]?.byPass ?? {};
-    return median(Object.keys(pa).filter((pass) => pb[pass]).map((pass) => pa[pass][key] / pb[pass][key]));
+    const spread = Object.keys(pa).filter((pass) => pb[pass]).map((pass) => pa[pass][key] / pb[pass][key]).filter(Number.isFinite);
+    return { median: median(spread), spread };
   };
 
   for (const row of rows.filter((r) => r.group === 'pre' && r.workers === 2 && !r.failure)) {

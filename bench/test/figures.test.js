@@ -66,7 +66,7 @@ test('summarize + targetChecks: medians over passes and ratios between rows of o
   assert.equal(byWhat('busiest worker, keep-alive').ok, false); // 70% > 60%
   assert.equal(byWhat('burst from idle').ok, true);
   // Pass by pass: 11/10, 19/20, 30/12 → the median is 1.10 (a ratio of medians would say 19/12 = 1.58).
-  assert.equal(byWhat('bare node:http, hello').value, '1.10×');
+  assert.equal(byWhat('bare node:http, hello').value, '1.10× (passes 0.95–2.50)');
   assert.equal(byWhat('raw uWS, hello').ok, null); // not measured in this run
 });
 
