@@ -1,9 +1,3 @@
-// What `pre` serves in the bench and the chaos suite: the shared routes as a node request listener.
+// What `pre` serves in the bench and the chaos suite: the shared routes as a node request listener, the same
+// listener a bare node:http process serves (peers/node-http.js), so the two compare like for like.
 export { default } from './routes.js';
-
-/** WebSocket echo (pre's `websocket` export; a pre without WebSocket support ignores it). */
-export const websocket = {
-  message(ws, data, isBinary) {
-    ws.send(data, isBinary);
-  },
-};

@@ -1,7 +1,7 @@
 // The same routes as routes.js as a fetch app, for worker classes that serve fetch apps only (uws).
 import { pbkdf2Sync } from 'node:crypto';
 import { ASYNC_MS, CPU_ITERATIONS } from './routes.js';
-import { websocket } from './pre-app.js';
+import { websocket } from './pre-ws-app.js';
 
 const HELLO = 'Hello, World!\n';
 const BODY_64K = new Uint8Array(64 * 1024).fill(120);

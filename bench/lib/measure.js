@@ -1,27 +1,21 @@
-// One measurement: the load generator against a running server, with the server's RSS and CPU sampled.
+// One pass of one scenario: the load generator against a running server, with the CPU time of the
+// server's whole process tree (master included) sampled just before and just after.
+import { busiestShare } from './burst.js';
 import { runLoad } from './load.js';
-import { procStat } from './processes.js';
+import { cpuDelta, cpuSample } from './tree-sample.js';
 
-const cpuOf = (pids) => new Map(pids.map((pid) => [pid, procStat(pid)?.cpu ?? 0]));
-
-/** { rps, p50Ms, p99Ms, errors, rssMB (peak of the server's process tree), masterCpuShare }. */
+/**
+ * { requests, rps, p50Ms, p99Ms, errors, cpuUsPerRequest (all processes), masterCpuShare (of the tree's CPU),
+ *   cpuBusiestShare (the busiest non-master process's share of the workers' CPU: the split proxy) }.
+ */
 export async function measure(server, port, scenario, durationS, generator) {
-  const before = cpuOf(server.tree());
-  let peakRss = 0;
-  const sample = () => {
-    const rss = server.tree().reduce((sum, pid) => sum + (procStat(pid)?.rss ?? 0), 0);
-    peakRss = Math.max(peakRss, rss);
+  const before = cpuSample(server);
+  const load = await runLoad(port, scenario, durationS, generator);
+  const used = cpuDelta(before, cpuSample(server), server.masterPid);
+  return {
+    ...load,
+    cpuUsPerRequest: load.requests > 0 ? (used.total * 1e6) / load.requests : NaN,
+    masterCpuShare: server.masterPid && used.total > 0 ? used.master / used.total : null,
+    cpuBusiestShare: used.perProcess.size >= 2 ? busiestShare(used.perProcess.values()) : null,
   };
-  const sampler = setInterval(sample, 250);
-  try {
-    const load = await runLoad(port, scenario, durationS, generator);
-    sample();
-    const after = cpuOf(server.tree());
-    let total = 0;
-    for (const [pid, cpu] of after) total += cpu - (before.get(pid) ?? 0);
-    const master = server.masterPid ? (after.get(server.masterPid) ?? 0) - (before.get(server.masterPid) ?? 0) : NaN;
-    return { ...load, rssMB: peakRss / 2 ** 20, masterCpuShare: server.masterPid && total > 0 ? master / total : null };
-  } finally {
-    clearInterval(sampler);
-  }
 }

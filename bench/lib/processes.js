@@ -4,16 +4,26 @@ import { readdirSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 
-const TICKS_PER_SECOND = 100; // USER_HZ on Linux
+/** Clock ticks per second of utime/stime in /proc/PID/stat (USER_HZ; 100 on Linux, asked rather than assumed). */
+const TICKS_PER_SECOND = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout?.trim()) || 100;
 const PAGE_BYTES = 4096;
 const HAS_TASKSET = spawnSync('taskset', ['-V']).status === 0;
 
-/** Core lists for the server and the load generator: separate cores when there are two or more. */
-export const CORES = os.availableParallelism() >= 2 && HAS_TASKSET
+/** Core lists for the server and the load generator, when pinning is possible (two cores or more, taskset). */
+export const PINNABLE_CORES = os.availableParallelism() >= 2 && HAS_TASKSET
   ? { server: `1-${os.availableParallelism() - 1}`, load: '0' }
   : null;
 
-/** `cmd args` pinned to `role`'s cores with taskset, when the machine has them. */
+/** The cores in use: null (unpinned, the default) until usePinning(true). */
+export let CORES = null;
+
+/** Pins every process started afterwards to its role's cores (bench --pin); false when the machine cannot. */
+export function usePinning(on) {
+  CORES = on ? PINNABLE_CORES : null;
+  return CORES !== null;
+}
+
+/** `cmd args` pinned to `role`'s cores with taskset when pinning is on. */
 export function pinned(role, cmd, args) {
   return CORES ? ['taskset', ['-c', CORES[role], cmd, ...args]] : [cmd, args];
 }
@@ -78,6 +88,16 @@ export function procStat(pid) {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     return { ppid: Number(fields[1]), cpu: (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND, rss: Number(fields[21]) * PAGE_BYTES };
+  } catch {
+    return null;
+  }
+}
+
+/** VmRSS of one process in bytes (from /proc/PID/status), or null once it is gone. */
+export function vmRss(pid) {
+  try {
+    const kb = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    return kb === undefined ? null : Number(kb) * 1024;
   } catch {
     return null;
   }
