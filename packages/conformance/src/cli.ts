@@ -2,7 +2,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { GROUPS } from './groups.js';
+import { caseIds, GROUPS } from './groups.js';
+import { checkKnownGapIds, KnownGapsError, readKnownGaps, type KnownGaps } from './known-gaps.js';
 import type { CaseResult, KitEnv } from './kit-case.js';
 import { parseOptions, USAGE, UsageError } from './options.js';
 import { BUNDLED, echoAppFor, kitAppFor, probeClass } from './probe.js';
@@ -32,6 +33,15 @@ export async function main(argv: readonly string[]): Promise<number> {
     return 2;
   }
 
+  let knownGaps: KnownGaps | null = null;
+  try {
+    if (options.knownGaps) knownGaps = readKnownGaps(options.knownGaps, shownPath(options.knownGaps, options.cwd));
+  } catch (err) {
+    if (!(err instanceof KnownGapsError)) throw err;
+    process.stderr.write(`pre-conformance: ${err.message}\n`);
+    return 2;
+  }
+
   const out = (line: string): void => void process.stdout.write(`${line}\n`);
   out(`pre-conformance: worker class ${options.workerClass}, node ${process.version}, fuzz seed ${options.seed}`);
   const probe = await probeClass(options);
@@ -48,9 +58,25 @@ export async function main(argv: readonly string[]): Promise<number> {
     fixtures: BUNDLED.fixtures,
     tmpDir,
     noHttp1: probe.startError ? `no start-up: ${probe.startError}` : probe.noHttp1,
+    knownGaps,
   };
+  if (knownGaps) {
+    // A stale or misspelt id is a usage error, caught before any case runs.
+    try {
+      checkKnownGapIds(knownGaps, caseIds(env));
+    } catch (err) {
+      rmSync(tmpDir, { recursive: true, force: true });
+      if (!(err instanceof KnownGapsError)) throw err;
+      process.stderr.write(`pre-conformance: ${err.message}\n`);
+      return 2;
+    }
+    out(`· ${knownGaps.reasons.size} known gap(s) declared in ${knownGaps.file}`);
+  }
   const results: CaseResult[] = [];
-  const facts: Record<string, unknown> = { shape: probe.shape, noHttp1: env.noHttp1 };
+  const facts: Record<string, unknown> = {
+    shape: probe.shape, noHttp1: env.noHttp1,
+    knownGaps: knownGaps ? { file: knownGaps.file, reasons: Object.fromEntries(knownGaps.reasons) } : null,
+  };
   try {
     for (const group of GROUPS.filter((g) => !options.only || options.only.includes(g.id))) {
       const groupResults = await runGroup(env, group, (r) => out(caseLine(r, options.verbose)));
@@ -64,4 +90,10 @@ export async function main(argv: readonly string[]): Promise<number> {
   if (options.json) writeJson(options.json, options, results, facts);
   out(summaryLine(summary));
   return summary.failed > 0 ? 1 : 0;
+}
+
+/** A path as the user most likely typed it: relative to the working directory when inside it. */
+function shownPath(file: string, cwd: string): string {
+  const relative = path.relative(cwd, file);
+  return relative && !relative.startsWith('..') && !path.isAbsolute(relative) ? relative : file;
 }

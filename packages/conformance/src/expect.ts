@@ -5,22 +5,25 @@ import type { EchoView } from './echo/view.js';
 import { preview, saysClose, type ParsedResponse } from './http-response.js';
 import { RawConnection, type ReadResult } from './raw-connection.js';
 
-/** How long the server gets to answer, and to close after a refusal. */
-export const READ_TIMEOUT_MS = 5_000;
+/**
+ * How long the server gets to close after a refusal. How long it gets to answer is the kit's
+ * `--response-timeout` (KitOptions.responseTimeoutMs), passed to every exchange.
+ */
 export const CLOSE_TIMEOUT_MS = 3_000;
 
 export interface SendOptions {
   /** Half-close after writing (the server sees EOF). */
   end?: boolean;
   head?: boolean;
-  timeoutMs?: number;
+  /** How long to wait for an answer before it counts as "no response" (--response-timeout). */
+  timeoutMs: number;
 }
 
-export async function exchange(port: number, bytes: Buffer, options: SendOptions = {}): Promise<{ connection: RawConnection; read: ReadResult }> {
+export async function exchange(port: number, bytes: Buffer, options: SendOptions): Promise<{ connection: RawConnection; read: ReadResult }> {
   const connection = await RawConnection.open(port);
   connection.write(bytes);
   if (options.end) connection.end();
-  const read = await connection.readResponse(options.timeoutMs ?? READ_TIMEOUT_MS, options.head);
+  const read = await connection.readResponse(options.timeoutMs, options.head);
   return { connection, read };
 }
 
@@ -60,7 +63,7 @@ export async function checkRefused(connection: RawConnection, read: ReadResult, 
   }
 }
 
-export async function expectRefused(port: number, bytes: Buffer | string, rule: RefusalRule & SendOptions = {}): Promise<void> {
+export async function expectRefused(port: number, bytes: Buffer | string, rule: RefusalRule & SendOptions): Promise<void> {
   const { connection, read } = await exchange(port, toBytes(bytes), rule);
   await checkRefused(connection, read, rule);
 }
@@ -81,7 +84,7 @@ export async function checkServed(connection: RawConnection, read: ReadResult, e
   return read.response;
 }
 
-export async function expectServed(port: number, bytes: Buffer | string, expected: EchoView, rule: ServeRule & SendOptions = {}): Promise<void> {
+export async function expectServed(port: number, bytes: Buffer | string, expected: EchoView, rule: ServeRule & SendOptions): Promise<void> {
   const { connection, read } = await exchange(port, toBytes(bytes), rule);
   try {
     await checkServed(connection, read, expected, rule);
@@ -95,7 +98,7 @@ export async function expectServed(port: number, bytes: Buffer | string, expecte
  * refusal rule, a 2xx must be the expected echo (and pass `served`'s extra check, if any).
  */
 export async function expectServedOrRefused(
-  port: number, bytes: Buffer | string, expected: EchoView | ((echo: ParsedResponse) => string | null), rule: RefusalRule & ServeRule & SendOptions = {},
+  port: number, bytes: Buffer | string, expected: EchoView | ((echo: ParsedResponse) => string | null), rule: RefusalRule & ServeRule & SendOptions,
 ): Promise<'served' | 'refused'> {
   const { connection, read } = await exchange(port, toBytes(bytes), rule);
   if (read.response && read.response.status >= 200 && read.response.status < 300) {

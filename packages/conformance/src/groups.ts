@@ -1,5 +1,5 @@
 /** Every group of cases, in the order they run. */
-import type { KitGroup } from './kit-case.js';
+import type { KitEnv, KitGroup } from './kit-case.js';
 import { bodiesGroup } from './cases/bodies.js';
 import { keepaliveGroup } from './cases/keepalive.js';
 import { defaultLimitsGroup, limitsGroup, zeroLimitsGroup } from './cases/limits.js';
@@ -19,3 +19,13 @@ export const GROUPS: KitGroup[] = [
   keepaliveGroup, bodiesGroup, timeoutsGroup, slowlorisGroup, tlsGroup, forwardedGroup, proxyProtocolGroup,
   lifecycleGroup, hooksGroup, accessLogGroup, heartbeatGroup, fuzzGroup,
 ];
+
+/** Every case id, `group/id`, including each group's closing worker-lives-on check. */
+export function caseIds(env: KitEnv): Set<string> {
+  const ids = new Set<string>();
+  for (const group of GROUPS) {
+    for (const c of group.cases(env)) ids.add(`${group.id}/${c.id}`);
+    if (group.workerLivesOn) ids.add(`${group.id}/worker-lives-on`);
+  }
+  return ids;
+}

@@ -1,8 +1,10 @@
 /** What a case is, what it reports, and what it can use. */
+import type { KnownGaps } from './known-gaps.js';
 import type { KitOptions } from './options.js';
 import type { PreServer, ServerSpec } from './server.js';
 
-export type Outcome = 'pass' | 'fail' | 'refused' | 'not-applicable';
+/** 'known-gap': a failure the class declares in its known-gaps file, with a reason. */
+export type Outcome = 'pass' | 'fail' | 'known-gap' | 'refused' | 'not-applicable';
 
 export interface CaseResult {
   id: string;
@@ -10,6 +12,10 @@ export interface CaseResult {
   title: string;
   outcome: Outcome;
   detail?: string;
+  /** For a failed expectation: what the server did (the detail says what was expected too). */
+  got?: string;
+  /** The reason from the known-gaps file, when the case is listed there. */
+  knownGap?: string;
   ms: number;
 }
 
@@ -41,6 +47,8 @@ export interface KitEnv {
   tmpDir: string;
   /** Why the class is not tested over HTTP/1.1, when it answered no HTTP/1.1 request. */
   noHttp1: string | null;
+  /** The gaps the class declares (--known-gaps), or null. */
+  knownGaps: KnownGaps | null;
 }
 
 export interface CaseContext {

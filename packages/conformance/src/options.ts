@@ -8,6 +8,10 @@ export interface KitOptions {
   app: string | null;
   only: string[] | null;
   json: string | null;
+  /** The class's known-gaps file (resolved), or null. */
+  knownGaps: string | null;
+  /** How long a raw exchange waits for an answer before it counts "no response". */
+  responseTimeoutMs: number;
   fuzzCases: number;
   seed: number;
   preArgs: string[];
@@ -27,6 +31,10 @@ Options:
   --only GROUP[,GROUP]       run only these groups (see --list)
   --list                     list the groups and cases, and exit
   --json FILE                also write the results as JSON to FILE
+  --known-gaps FILE          the class's known gaps: a JSON object { "group/id": "reason", ... };
+                             a listed case that fails is a known gap, one that passes is a failure
+  --response-timeout MS      how long a raw request waits for an answer before it counts as
+                             "no response" (default 3000)
   --fuzz-cases N             generated requests in the fuzz group (default 2000)
   --seed N                   the fuzz generator's seed (default: random, printed)
   --verbose                  print the pre command lines and details of passing cases
@@ -37,11 +45,16 @@ Exit status: 0 when no case failed, 1 when one did, 2 on a usage error.`;
 
 export class UsageError extends Error {}
 
+/** Enough for any class that answers at all on a busy 2-core machine; short enough for a held request. */
+export const DEFAULT_RESPONSE_TIMEOUT_MS = 3_000;
+
 export function parseOptions(argv: readonly string[], cwd = process.cwd()): KitOptions & { list: boolean; help: boolean } {
   let workerClass: string | null = null;
   let app: string | null = null;
   let only: string[] | null = null;
   let json: string | null = null;
+  let knownGaps: string | null = null;
+  let responseTimeoutMs = DEFAULT_RESPONSE_TIMEOUT_MS;
   let fuzzCases = 2000;
   let seed = Math.floor(Math.random() * 0x7fffffff);
   let verbose = false;
@@ -62,6 +75,8 @@ export function parseOptions(argv: readonly string[], cwd = process.cwd()): KitO
       case '--app': app = take(); break;
       case '--only': only = take().split(',').map((s) => s.trim()).filter(Boolean); break;
       case '--json': json = path.resolve(cwd, take()); break;
+      case '--known-gaps': knownGaps = path.resolve(cwd, take()); break;
+      case '--response-timeout': responseTimeoutMs = positiveInt(take(), flag); break;
       case '--fuzz-cases': fuzzCases = nonNegativeInt(take(), flag); break;
       case '--seed': seed = nonNegativeInt(take(), flag); break;
       case '--verbose': verbose = true; break;
@@ -73,7 +88,7 @@ export function parseOptions(argv: readonly string[], cwd = process.cwd()): KitO
   }
   if (!workerClass && !help && !list) throw new UsageError('-k/--worker-class is required');
   return {
-    workerClass: workerClass ?? 'async', app, only, json, fuzzCases, seed, preArgs, verbose, cwd, list, help,
+    workerClass: workerClass ?? 'async', app, only, json, knownGaps, responseTimeoutMs, fuzzCases, seed, preArgs, verbose, cwd, list, help,
     preBinary: help || list ? '' : findPreBinary(cwd),
   };
 }
@@ -81,5 +96,11 @@ export function parseOptions(argv: readonly string[], cwd = process.cwd()): KitO
 function nonNegativeInt(text: string, flag: string): number {
   const n = Number(text);
   if (!Number.isInteger(n) || n < 0) throw new UsageError(`${flag} must be a non-negative integer, not ${JSON.stringify(text)}`);
+  return n;
+}
+
+function positiveInt(text: string, flag: string): number {
+  const n = nonNegativeInt(text, flag);
+  if (n === 0) throw new UsageError(`${flag} must be a positive integer, not ${JSON.stringify(text)}`);
   return n;
 }

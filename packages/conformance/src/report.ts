@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import type { CaseResult } from './kit-case.js';
 import type { KitOptions } from './options.js';
 
-const MARK = { pass: '✓', fail: '✗', refused: '–', 'not-applicable': '·' } as const;
+const MARK = { pass: '✓', fail: '✗', 'known-gap': '!', refused: '–', 'not-applicable': '·' } as const;
 
 export function caseLine(result: CaseResult, verbose: boolean): string {
   const name = `${result.group}/${result.id}`;
@@ -12,6 +12,8 @@ export function caseLine(result: CaseResult, verbose: boolean): string {
       return `${MARK.pass} ${name}  ${result.title}${verbose && result.detail ? `  (${result.detail})` : ''}`;
     case 'fail':
       return `${MARK.fail} ${name}  ${result.title}: ${result.detail ?? ''}`;
+    case 'known-gap':
+      return `${MARK['known-gap']} ${name}  ${result.title}: known gap: ${result.knownGap ?? ''} (got: ${result.got ?? result.detail ?? ''})`;
     case 'refused':
       return `${MARK.refused} ${name}  ${result.title}: refused at start-up: ${result.detail ?? ''}`;
     case 'not-applicable':
@@ -22,18 +24,20 @@ export function caseLine(result: CaseResult, verbose: boolean): string {
 export interface Summary {
   passed: number;
   failed: number;
+  knownGaps: number;
   refused: number;
   notApplicable: number;
 }
 
 export function summarize(results: readonly CaseResult[]): Summary {
   const count = (o: CaseResult['outcome']): number => results.filter((r) => r.outcome === o).length;
-  return { passed: count('pass'), failed: count('fail'), refused: count('refused'), notApplicable: count('not-applicable') };
+  return { passed: count('pass'), failed: count('fail'), knownGaps: count('known-gap'), refused: count('refused'), notApplicable: count('not-applicable') };
 }
 
 /** `N passed, M failed` first (CI reads that), then the other counts when there are any. */
 export function summaryLine(summary: Summary): string {
   const extra = [
+    summary.knownGaps > 0 ? `${summary.knownGaps} known gap${summary.knownGaps === 1 ? '' : 's'}` : '',
     summary.refused > 0 ? `${summary.refused} refused at start-up` : '',
     summary.notApplicable > 0 ? `${summary.notApplicable} not applicable` : '',
   ].filter(Boolean);
@@ -46,6 +50,7 @@ export function writeJson(file: string, options: KitOptions, results: readonly C
     node: process.version,
     seed: options.seed,
     preArgs: options.preArgs,
+    responseTimeoutMs: options.responseTimeoutMs,
     ...facts,
     summary: summarize(results),
     results,

@@ -2,6 +2,7 @@
 import { CaseFailure, NotApplicable, type CaseContext, type CaseResult, type KitCase, type KitEnv, type KitGroup } from './kit-case.js';
 import { PreServer, RefusedAtStartup, type ServerSpec } from './server.js';
 import { normalRequestAnswered } from './probe.js';
+import { judgeKnownGap } from './known-gaps.js';
 
 const DEFAULT_CASE_TIMEOUT_MS = 20_000;
 
@@ -42,7 +43,8 @@ async function runCase(env: KitEnv, group: KitGroup, kitCase: KitCase, shared: P
     return { ...base, outcome: 'pass', ...(notes.length > 0 ? { detail: notes.join('; ') } : {}), ms: Date.now() - started };
   } catch (err) {
     const outcome = err instanceof RefusedAtStartup ? 'refused' : err instanceof NotApplicable ? 'not-applicable' : 'fail';
-    return { ...base, outcome, detail: errorText(err), ms: Date.now() - started };
+    const got = err instanceof CaseFailure ? { got: err.got } : {};
+    return { ...base, outcome, detail: errorText(err), ...got, ms: Date.now() - started };
   } finally {
     clearTimeout(timer);
     await Promise.all(own.map((s) => s.stop()));
@@ -69,6 +71,8 @@ async function mapLimited<T, R>(items: readonly T[], limit: number, worker: (ite
 
 export async function runGroup(env: KitEnv, group: KitGroup, print: (r: CaseResult) => void): Promise<CaseResult[]> {
   const cases = group.cases(env);
+  // Every result is judged against the class's known gaps before it is printed or counted.
+  const judge = (r: CaseResult): CaseResult => judgeKnownGap(r, env.knownGaps);
   let shared: PreServer | null = null;
   if (group.server && !env.noHttp1) {
     const spec = group.server(env);
@@ -76,16 +80,16 @@ export async function runGroup(env: KitEnv, group: KitGroup, print: (r: CaseResu
       shared = await PreServer.start(env.options, spec);
     } catch (err) {
       const outcome = err instanceof RefusedAtStartup ? 'refused' : 'fail';
-      const results = cases.map((c): CaseResult => ({ id: c.id, group: group.id, title: c.title, outcome, detail: errorText(err), ms: 0 }));
+      const results = cases.map((c): CaseResult => judge({ id: c.id, group: group.id, title: c.title, outcome, detail: errorText(err), ms: 0 }));
       results.forEach(print);
       return results;
     }
   }
   try {
     const startedBefore = shared ? shared.startedPids().length : 0;
-    const results = await mapLimited(cases, group.concurrency ?? 1, (c) => runCase(env, group, c, shared), print);
+    const results = await mapLimited(cases, group.concurrency ?? 1, async (c) => judge(await runCase(env, group, c, shared)), print);
     if (shared && group.workerLivesOn) {
-      const lives = await workerLivesOn(group, shared, startedBefore);
+      const lives = judge(await workerLivesOn(group, shared, startedBefore));
       print(lives);
       results.push(lives);
     }

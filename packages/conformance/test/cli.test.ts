@@ -1,25 +1,10 @@
 // The CLI end to end: it starts the real pre. A deliberately broken class fails (exit 1, the failing
 // cases named); the async class passes a couple of groups (exit 0); the JSON report matches the lines.
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-
-const PACKAGE = fileURLToPath(new URL('..', import.meta.url));
-const BIN = path.join(PACKAGE, 'bin/pre-conformance.js');
-
-function runKit(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: PACKAGE, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+import { runKit } from './run-kit.js';
 
 const lastLine = (text: string): string => text.trim().split('\n').pop()!;
 

@@ -25,7 +25,7 @@ export function corpusCase(entry: CorpusEntry): KitCase {
     title: entry.title,
     async run(ctx) {
       const port = ctx.server.port;
-      const send = { end: entry.end ?? false };
+      const send = { end: entry.end ?? false, timeoutMs: ctx.env.options.responseTimeoutMs };
       const e = entry.expect;
       if (e.kind === 'serve') await expectServed(port, entry.bytes, e.echo, { ...e.rule, ...send });
       else if (e.kind === 'refuse') await expectRefused(port, entry.bytes, { ...e.rule, ...send });

@@ -4,7 +4,7 @@
  * closes unless keep-alive was asked for; an idle connection is closed after `keepalive` seconds.
  */
 import { compareEcho } from '../echo-check.js';
-import { CLOSE_TIMEOUT_MS, READ_TIMEOUT_MS, describeRead } from '../expect.js';
+import { CLOSE_TIMEOUT_MS, describeRead } from '../expect.js';
 import { headerValue, saysClose } from '../http-response.js';
 import { check, type KitCase, type KitGroup } from '../kit-case.js';
 import { RawConnection } from '../raw-connection.js';
@@ -12,9 +12,9 @@ import { expectedEcho, serialize, simpleGet, type RequestSpec } from '../request
 
 const KEEPALIVE_S = 2;
 
-async function ask(connection: RawConnection, spec: RequestSpec) {
+async function ask(connection: RawConnection, spec: RequestSpec, timeoutMs: number) {
   connection.write(serialize(spec));
-  const read = await connection.readResponse(READ_TIMEOUT_MS);
+  const read = await connection.readResponse(timeoutMs);
   check(read.response, `an answer to ${spec.target}`, () => describeRead(read));
   const diff = compareEcho(read.response, expectedEcho(spec));
   check(diff === null, `the echo of ${spec.target}`, diff ?? '');
@@ -29,13 +29,13 @@ export function keepaliveCases(): KitCase[] {
       async run(ctx) {
         const connection = await RawConnection.open(ctx.server.port);
         try {
-          const first = await ask(connection, simpleGet('/k1'));
+          const first = await ask(connection, simpleGet('/k1'), ctx.env.options.responseTimeoutMs);
           if (saysClose(first)) {
             check(await connection.waitClose(CLOSE_TIMEOUT_MS), 'a close after Connection: close', 'the connection stayed open');
             ctx.note('the class closes after every response');
             return;
           }
-          await ask(connection, simpleGet('/k2'));
+          await ask(connection, simpleGet('/k2'), ctx.env.options.responseTimeoutMs);
         } finally {
           connection.destroy();
         }
@@ -47,7 +47,7 @@ export function keepaliveCases(): KitCase[] {
       async run(ctx) {
         const connection = await RawConnection.open(ctx.server.port);
         try {
-          const response = await ask(connection, simpleGet('/close', [['Connection', 'close']]));
+          const response = await ask(connection, simpleGet('/close', [['Connection', 'close']]), ctx.env.options.responseTimeoutMs);
           check(saysClose(response), 'Connection: close in the response', `Connection: ${headerValue(response, 'connection') ?? '(none)'}`);
           check(await connection.waitClose(CLOSE_TIMEOUT_MS), 'the server to close', 'the connection stayed open');
         } finally {
@@ -61,10 +61,10 @@ export function keepaliveCases(): KitCase[] {
       async run(ctx) {
         const connection = await RawConnection.open(ctx.server.port);
         try {
-          const response = await ask(connection, { method: 'GET', target: '/k10', version: '1.0', headers: [['Connection', 'keep-alive']] });
+          const response = await ask(connection, { method: 'GET', target: '/k10', version: '1.0', headers: [['Connection', 'keep-alive']] }, ctx.env.options.responseTimeoutMs);
           const keeps = /keep-alive/i.test(headerValue(response, 'connection') ?? '');
           if (keeps) {
-            await ask(connection, { method: 'GET', target: '/k10b', version: '1.0', headers: [['Connection', 'keep-alive']] });
+            await ask(connection, { method: 'GET', target: '/k10b', version: '1.0', headers: [['Connection', 'keep-alive']] }, ctx.env.options.responseTimeoutMs);
           } else {
             check(await connection.waitClose(CLOSE_TIMEOUT_MS), 'a close (the answer did not say keep-alive)', 'the connection stayed open');
           }
@@ -80,7 +80,7 @@ export function keepaliveCases(): KitCase[] {
       async run(ctx) {
         const connection = await RawConnection.open(ctx.server.port);
         try {
-          const response = await ask(connection, simpleGet('/idle'));
+          const response = await ask(connection, simpleGet('/idle'), ctx.env.options.responseTimeoutMs);
           const started = Date.now();
           const closed = await connection.waitClose(KEEPALIVE_S * 1000 + CLOSE_TIMEOUT_MS);
           check(closed, `a close within ${KEEPALIVE_S + CLOSE_TIMEOUT_MS / 1000} s of idleness`, 'the connection stayed open');

@@ -26,10 +26,10 @@ function fieldSizeOf(length: number): RequestSpec {
 }
 
 const served = (id: string, title: string, spec: RequestSpec): KitCase => ({
-  id, title, run: (ctx) => expectServed(ctx.server.port, serialize(spec), expectedEcho(spec)),
+  id, title, run: (ctx) => expectServed(ctx.server.port, serialize(spec), expectedEcho(spec), { timeoutMs: ctx.env.options.responseTimeoutMs }),
 });
 const refused = (id: string, title: string, spec: RequestSpec, statuses: number[]): KitCase => ({
-  id, title, run: (ctx) => expectRefused(ctx.server.port, serialize(spec), { statuses }),
+  id, title, run: (ctx) => expectRefused(ctx.server.port, serialize(spec), { statuses, timeoutMs: ctx.env.options.responseTimeoutMs }),
 });
 
 function boundaryCases(line: number, fields: number, size: number): KitCase[] {

@@ -5,18 +5,18 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { READ_TIMEOUT_MS, describeRead } from '../expect.js';
+import { describeRead } from '../expect.js';
 import { check, type KitCase, type KitGroup } from '../kit-case.js';
 import { normalRequestAnswered } from '../probe.js';
 import { RawConnection } from '../raw-connection.js';
 
 const HOOK_ORDER = ['on_starting', 'when_ready', 'pre_fork', 'post_fork', 'post_worker_init', 'pre_request', 'post_request', 'worker_exit', 'on_exit'];
 
-async function get(port: number, request: string): Promise<{ status: number; body: Buffer } | string> {
+async function get(port: number, request: string, timeoutMs: number): Promise<{ status: number; body: Buffer } | string> {
   const connection = await RawConnection.open(port);
   try {
     connection.write(request);
-    const read = await connection.readResponse(READ_TIMEOUT_MS);
+    const read = await connection.readResponse(timeoutMs);
     return read.response ? { status: read.response.status, body: read.response.body } : describeRead(read);
   } finally {
     connection.destroy();
@@ -35,7 +35,7 @@ export const hooksGroup: KitGroup = {
       const server = await ctx.startServer({
         app: ctx.env.kitApp, args: ['--config', path.join(ctx.env.fixtures, 'hooks.config.mjs')], env: { PRE_CONFORMANCE_HOOKS_FILE: file },
       });
-      const answer = await get(server.port, 'GET /hooks HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n');
+      const answer = await get(server.port, 'GET /hooks HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n', ctx.env.options.responseTimeoutMs);
       check(typeof answer !== 'string' && answer.status === 200, 'a 200 for the request', typeof answer === 'string' ? answer : String(answer.status));
       await server.stop();
       const seen = existsSync(file) ? readFileSync(file, 'utf8').split('\n').map((l) => l.split(' ')[0]!).filter((n) => HOOK_ORDER.includes(n)) : [];
@@ -54,7 +54,7 @@ export const accessLogGroup: KitGroup = {
     async run(ctx) {
       const file = path.join(ctx.env.tmpDir, `access-${process.pid}.log`);
       const server = await ctx.startServer({ app: ctx.env.kitApp, args: ['--access-logfile', file], settings: ['accesslog'] });
-      const answer = await get(server.port, 'GET /__kit/pid?x=1 HTTP/1.1\r\nHost: 127.0.0.1\r\nReferer: http://ref.example/\r\nUser-Agent: pre-conformance\r\nConnection: close\r\n\r\n');
+      const answer = await get(server.port, 'GET /__kit/pid?x=1 HTTP/1.1\r\nHost: 127.0.0.1\r\nReferer: http://ref.example/\r\nUser-Agent: pre-conformance\r\nConnection: close\r\n\r\n', ctx.env.options.responseTimeoutMs);
       check(typeof answer !== 'string' && answer.status === 200, 'a 200', typeof answer === 'string' ? answer : String(answer.status));
       const lines = (): string[] => (existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean) : []);
       await server.waitUntil(() => lines().length > 0, 5_000);

@@ -4,7 +4,7 @@
  * A class may close after any response, but only after saying `Connection: close`.
  */
 import { compareEcho } from '../echo-check.js';
-import { CLOSE_TIMEOUT_MS, READ_TIMEOUT_MS, describeRead } from '../expect.js';
+import { CLOSE_TIMEOUT_MS, describeRead } from '../expect.js';
 import { saysClose } from '../http-response.js';
 import { check, type KitCase, type KitGroup } from '../kit-case.js';
 import { RawConnection } from '../raw-connection.js';
@@ -18,9 +18,9 @@ const PIPELINE: RequestSpec[] = [
 ];
 
 /** Reads the answers to `specs` in order; stops early (and checks the close) if a response says close. */
-async function readInOrder(connection: RawConnection, specs: RequestSpec[]): Promise<number> {
+async function readInOrder(connection: RawConnection, specs: RequestSpec[], timeoutMs: number): Promise<number> {
   for (let i = 0; i < specs.length; i++) {
-    const read = await connection.readResponse(READ_TIMEOUT_MS);
+    const read = await connection.readResponse(timeoutMs);
     check(read.response, `the answer to request ${i + 1} (${specs[i]!.target})`, () => describeRead(read));
     const diff = compareEcho(read.response, expectedEcho(specs[i]!));
     check(diff === null, `answer ${i + 1} to echo ${specs[i]!.target}`, diff ?? '');
@@ -41,7 +41,7 @@ export function pipeliningCases(): KitCase[] {
         const connection = await RawConnection.open(ctx.server.port);
         try {
           connection.write(Buffer.concat(PIPELINE.map(serialize)));
-          const answered = await readInOrder(connection, PIPELINE);
+          const answered = await readInOrder(connection, PIPELINE, ctx.env.options.responseTimeoutMs);
           if (answered < PIPELINE.length) ctx.note(`the class closed after ${answered} answer(s), with Connection: close`);
           check(connection.pending.length === 0, 'nothing after the last answer', `${connection.pending.length} stray bytes`);
         } finally {
@@ -62,7 +62,7 @@ export function pipeliningCases(): KitCase[] {
             connection.write(bytes.subarray(at, at + 7));
             await new Promise((resolve) => setTimeout(resolve, 1));
           }
-          await readInOrder(connection, specs);
+          await readInOrder(connection, specs, ctx.env.options.responseTimeoutMs);
         } finally {
           connection.destroy();
         }
@@ -76,7 +76,7 @@ export function pipeliningCases(): KitCase[] {
         const connection = await RawConnection.open(ctx.server.port);
         try {
           connection.write(Buffer.concat(specs.map(serialize)));
-          const answered = await readInOrder(connection, specs);
+          const answered = await readInOrder(connection, specs, ctx.env.options.responseTimeoutMs);
           check(answered <= 2, 'no answer to the request after Connection: close', `${answered} answers`);
           check(await connection.waitClose(CLOSE_TIMEOUT_MS), 'the close', 'the connection stayed open');
         } finally {
@@ -92,9 +92,9 @@ export function pipeliningCases(): KitCase[] {
         const connection = await RawConnection.open(ctx.server.port);
         try {
           connection.write(Buffer.concat([serialize(good), Buffer.from('GET /bad HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n')]));
-          const answered = await readInOrder(connection, [good]);
+          const answered = await readInOrder(connection, [good], ctx.env.options.responseTimeoutMs);
           if (answered === 1 && !connection.closed) {
-            const read = await connection.readResponse(READ_TIMEOUT_MS);
+            const read = await connection.readResponse(ctx.env.options.responseTimeoutMs);
             check(read.response && read.response.status === 400, '400 for the second request', () => describeRead(read));
             check(await connection.waitClose(CLOSE_TIMEOUT_MS), 'the close after the 400', 'the connection stayed open');
           }

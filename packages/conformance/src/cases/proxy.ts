@@ -3,7 +3,7 @@
  * peers' requests), and the PROXY protocol v1/v2 from proxy_allow_ips. The kit app's /__kit/peer
  * answers what the app sees: the peer address, the scheme, the X-Forwarded-* names it received.
  */
-import { READ_TIMEOUT_MS, describeRead } from '../expect.js';
+import { describeRead } from '../expect.js';
 import { check, type KitCase, type KitGroup } from '../kit-case.js';
 import { RawConnection } from '../raw-connection.js';
 
@@ -14,12 +14,12 @@ interface PeerView {
 }
 
 /** Sends `bytes` from `localAddress`; the peer view, or null with what came back instead. */
-async function peerView(port: number, bytes: Buffer | string, localAddress = '127.0.0.1'): Promise<{ view: PeerView | null; got: string }> {
+async function peerView(port: number, timeoutMs: number, bytes: Buffer | string, localAddress = '127.0.0.1'): Promise<{ view: PeerView | null; got: string }> {
   const connection = await RawConnection.open(port, { localAddress });
   try {
     connection.write(bytes);
     connection.end();
-    const read = await connection.readResponse(READ_TIMEOUT_MS);
+    const read = await connection.readResponse(timeoutMs);
     if (read.response?.status !== 200) return { view: null, got: describeRead(read) };
     return { view: JSON.parse(read.response.body.toString('utf8')) as PeerView, got: describeRead(read) };
   } finally {
@@ -44,7 +44,7 @@ export const forwardedGroup: KitGroup = {
       id: 'trusted-peer-believed',
       title: 'from 127.0.0.1 (allowed): the app sees the last X-Forwarded-For address and https',
       async run(ctx) {
-        const { view, got } = await peerView(ctx.server.port, `${GET}${FORWARDED}\r\n`);
+        const { view, got } = await peerView(ctx.server.port, ctx.env.options.responseTimeoutMs, `${GET}${FORWARDED}\r\n`);
         expectPeer(view, got, '203.0.113.9', 'https');
       },
     },
@@ -52,7 +52,7 @@ export const forwardedGroup: KitGroup = {
       id: 'untrusted-peer-stripped',
       title: 'from 127.0.0.2 (not allowed): the app sees the real peer, http, and no X-Forwarded-* headers (rawHeaders included)',
       async run(ctx) {
-        const { view, got } = await peerView(ctx.server.port, `${GET}${FORWARDED}\r\n`, '127.0.0.2');
+        const { view, got } = await peerView(ctx.server.port, ctx.env.options.responseTimeoutMs, `${GET}${FORWARDED}\r\n`, '127.0.0.2');
         expectPeer(view, got, '127.0.0.2', 'http');
         check(view!.forwarded.length === 0, 'the X-Forwarded-* headers removed', view!.forwarded.join(', '));
       },
@@ -71,12 +71,12 @@ function proxyV2(source: number[], sourcePort: number, destPort: number): Buffer
 }
 
 /** Not served: an error status or a close, never a 2xx. */
-async function notServed(port: number, bytes: string): Promise<void> {
+async function notServed(port: number, timeoutMs: number, bytes: string): Promise<void> {
   const connection = await RawConnection.open(port);
   try {
     connection.write(bytes);
     connection.end();
-    const read = await connection.readResponse(READ_TIMEOUT_MS);
+    const read = await connection.readResponse(timeoutMs);
     check(!read.response || read.response.status >= 400, 'an error or a close, never a 2xx', describeRead(read));
     check(read.response || connection.closed, 'an error or a close', describeRead(read));
   } finally {
@@ -92,33 +92,33 @@ export const proxyProtocolGroup: KitGroup = {
     {
       id: 'v1-tcp4', title: 'PROXY TCP4 (v1): the app sees the client address',
       async run(ctx) {
-        const { view, got } = await peerView(ctx.server.port, `PROXY TCP4 192.0.2.10 127.0.0.1 4444 ${ctx.server.port}\r\n${GET}\r\n`);
+        const { view, got } = await peerView(ctx.server.port, ctx.env.options.responseTimeoutMs, `PROXY TCP4 192.0.2.10 127.0.0.1 4444 ${ctx.server.port}\r\n${GET}\r\n`);
         expectPeer(view, got, '192.0.2.10', 'http');
       },
     },
     {
       id: 'v1-tcp6', title: 'PROXY TCP6 (v1): the app sees the client address',
       async run(ctx) {
-        const { view, got } = await peerView(ctx.server.port, `PROXY TCP6 2001:db8::7 ::1 4444 ${ctx.server.port}\r\n${GET}\r\n`);
+        const { view, got } = await peerView(ctx.server.port, ctx.env.options.responseTimeoutMs, `PROXY TCP6 2001:db8::7 ::1 4444 ${ctx.server.port}\r\n${GET}\r\n`);
         expectPeer(view, got, '2001:db8::7', 'http');
       },
     },
     {
       id: 'v2-tcp4', title: 'PROXY v2 (binary), TCP over IPv4: the app sees the client address',
       async run(ctx) {
-        const { view, got } = await peerView(ctx.server.port, Buffer.concat([proxyV2([198, 51, 100, 77], 4444, ctx.server.port), Buffer.from(`${GET}\r\n`)]));
+        const { view, got } = await peerView(ctx.server.port, ctx.env.options.responseTimeoutMs, Buffer.concat([proxyV2([198, 51, 100, 77], 4444, ctx.server.port), Buffer.from(`${GET}\r\n`)]));
         expectPeer(view, got, '198.51.100.77', 'http');
       },
     },
     {
       id: 'other-peer-plain', title: 'a peer outside proxy_allow_ips is served as plain HTTP',
       async run(ctx) {
-        const { view, got } = await peerView(ctx.server.port, `${GET}\r\n`, '127.0.0.2');
+        const { view, got } = await peerView(ctx.server.port, ctx.env.options.responseTimeoutMs, `${GET}\r\n`, '127.0.0.2');
         expectPeer(view, got, '127.0.0.2', 'http');
       },
     },
-    { id: 'allowed-peer-without-header', title: 'an allowed proxy that sends no PROXY header is not served', run: (ctx) => notServed(ctx.server.port, `${GET}\r\n`) },
-    { id: 'v1-malformed', title: 'a malformed PROXY v1 line is not served', run: (ctx) => notServed(ctx.server.port, `PROXY TCP4 not-an-ip 127.0.0.1 1 2\r\n${GET}\r\n`) },
+    { id: 'allowed-peer-without-header', title: 'an allowed proxy that sends no PROXY header is not served', run: (ctx) => notServed(ctx.server.port, ctx.env.options.responseTimeoutMs, `${GET}\r\n`) },
+    { id: 'v1-malformed', title: 'a malformed PROXY v1 line is not served', run: (ctx) => notServed(ctx.server.port, ctx.env.options.responseTimeoutMs, `PROXY TCP4 not-an-ip 127.0.0.1 1 2\r\n${GET}\r\n`) },
   ],
   workerLivesOn: true,
   // 127.0.0.1 is the allowed proxy here: a plain request comes from another peer.

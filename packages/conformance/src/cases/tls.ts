@@ -2,7 +2,6 @@
 import path from 'node:path';
 import { Agent, request } from 'undici';
 import { compareEcho } from '../echo-check.js';
-import { READ_TIMEOUT_MS } from '../expect.js';
 import { preview } from '../http-response.js';
 import { check, type KitCase, type KitGroup } from '../kit-case.js';
 import { makeTestPki, type TestPki } from '../pki.js';
@@ -43,7 +42,7 @@ export const tlsGroup: KitGroup = {
         const connection = await RawConnection.open(ctx.server.port, { tls: { ca: pki!.ca, servername: 'localhost' } });
         try {
           connection.write(`GET /raw-tls HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Kit: a\r\nx-kit: b\r\n\r\n`);
-          const read = await connection.readResponse(READ_TIMEOUT_MS);
+          const read = await connection.readResponse(ctx.env.options.responseTimeoutMs);
           check(read.response, 'an answer over TLS', read.problem ?? '');
           const diff = compareEcho(read.response, expectedEcho(spec));
           check(diff === null, 'the echo', diff ?? '');
@@ -59,7 +58,7 @@ export const tlsGroup: KitGroup = {
         const connection = await RawConnection.open(ctx.server.port);
         try {
           connection.write('GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
-          await connection.waitData(READ_TIMEOUT_MS);
+          await connection.waitData(ctx.env.options.responseTimeoutMs);
           await connection.waitClose(1_000);
           const text = connection.pending.toString('latin1');
           check(!/^HTTP\/1\.\d 2/.test(text), 'no HTTP 2xx answer to plain HTTP', preview(connection.pending));

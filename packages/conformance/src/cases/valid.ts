@@ -1,6 +1,6 @@
 /** Valid requests: each must be served, and the echo must show exactly what was sent. */
 import { expectedEcho, serialize, simpleGet, type RequestSpec } from '../request.js';
-import { checkServed, exchange, READ_TIMEOUT_MS } from '../expect.js';
+import { checkServed, exchange } from '../expect.js';
 import type { KitCase, KitGroup } from '../kit-case.js';
 import { RawConnection } from '../raw-connection.js';
 import { check } from '../kit-case.js';
@@ -13,7 +13,7 @@ function specCase(id: string, title: string, spec: RequestSpec, mustClose = fals
     id,
     title,
     async run(ctx) {
-      const { connection, read } = await exchange(ctx.server.port, serialize(spec), { timeoutMs: READ_TIMEOUT_MS });
+      const { connection, read } = await exchange(ctx.server.port, serialize(spec), { timeoutMs: ctx.env.options.responseTimeoutMs });
       try {
         await checkServed(connection, read, expectedEcho(spec), { mustClose });
       } finally {
@@ -122,12 +122,12 @@ function expectContinueCase(): KitCase {
         let read = await connection.readResponse(100);
         if (read.response?.status === 100) {
           connection.write('data');
-          read = await connection.readResponse(READ_TIMEOUT_MS);
+          read = await connection.readResponse(ctx.env.options.responseTimeoutMs);
         } else {
           check(!read.response, 'a 100 or nothing before the body', () => read.response!.statusLine);
           connection.write('data');
-          read = await connection.readResponse(READ_TIMEOUT_MS);
-          if (read.response?.status === 100) read = await connection.readResponse(READ_TIMEOUT_MS);
+          read = await connection.readResponse(ctx.env.options.responseTimeoutMs);
+          if (read.response?.status === 100) read = await connection.readResponse(ctx.env.options.responseTimeoutMs);
         }
         await checkServed(connection, read, expectedEcho(spec));
       } finally {
