@@ -1,5 +1,6 @@
 import { Server as NetServer, type Socket } from 'node:net';
 import type { Worker } from '@pre/core';
+import { closeFd } from './stdin-slot.js';
 
 /** A fresh fd of an inherited listening socket (the type `Worker#duplicateListener` resolves to). */
 export type ListenerCopy = Awaited<ReturnType<Worker['duplicateListener']>>;
@@ -12,6 +13,8 @@ export const SPARE_COPIES = 2;
 
 export interface AcceptorOptions {
   readonly index: number;
+  /** The listener's fd inherited from the arbiter at spawn (never listened on here). */
+  readonly inheritedFd: number;
   readonly backlog: number;
   readonly fetchCopy: (index: number) => Promise<ListenerCopy>;
   /** Called synchronously from the accept callback: the place to stop accepting (see `pause`). */
@@ -69,11 +72,18 @@ export class Acceptor {
     if (this.#server.listening) this.#server.close();
   }
 
-  /** Stop accepting for good and give back the spare copies. */
+  /**
+   * Stop accepting for good and close every fd of the socket this process holds: the spare copies, fd 0
+   * (libuv leaves it open) and the inherited one. Once the arbiter and the other workers have too, the
+   * socket is closed and new connections are refused instead of queued.
+   */
   stop(): void {
+    if (this.#stopped) return;
     this.#stopped = true;
     this.pause();
     for (const copy of this.#ready.splice(0)) copy.close();
+    if (this.#options.onStdin) closeFd(0);
+    if (this.#options.inheritedFd >= 0) closeFd(this.#options.inheritedFd);
   }
 
   #listenIfWanted(): void {

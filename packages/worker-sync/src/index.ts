@@ -1,9 +1,11 @@
 import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
 import { HttpDrain, Worker, createNodeServer, type WorkerCapabilities, type WorkerOptions } from '@pre/core';
+import { AcceptQueue, ACCEPT_QUEUE_READABLE } from './accept-queue.js';
 import { Acceptor } from './acceptor.js';
 import { RequestTimeout } from './request-timeout.js';
 import { moveCopyToStdin } from './stdin-slot.js';
+import { DRAIN_IDLE_MS, takeQueued } from './take-queued.js';
 
 /** `PRE_SYNC_ACCEPT=copies` turns off the fd 0 fast path (for comparisons and tests). */
 const USE_STDIN = process.env.PRE_SYNC_ACCEPT !== 'copies';
@@ -31,9 +33,18 @@ export default class SyncWorker extends Worker {
   readonly #acceptors: Acceptor[] = [];
   /** The connection being served; null while idle. */
   #busy: Socket | null = null;
-  /** Connections accepted while busy: kept as a safeguard, none was ever seen (see README). */
+  /**
+   * Connections accepted while busy: those taken from the accept queue when a graceful stop begins,
+   * served one at a time after the current one (outside a stop, none was ever seen: see README).
+   */
   readonly #waiting: Socket[] = [];
   #booted = false;
+  #retiring = false;
+  /** Set by a fast stop: cuts a graceful one short. */
+  #cut = false;
+  /** During a graceful stop: called when a connection arrives, and when the last one has closed. */
+  #onArrival: (() => void) | null = null;
+  #onIdle: (() => void) | null = null;
 
   constructor(options: WorkerOptions) {
     super(options);
@@ -54,6 +65,7 @@ export default class SyncWorker extends Worker {
     for (let index = 0; index < this.listeners.length; index++) {
       const acceptor = new Acceptor({
         index,
+        inheritedFd: this.listeners[index]!.fd,
         backlog: this.settings.backlog,
         fetchCopy: (i) => this.duplicateListener(i),
         onConnection: (socket) => this.#onConnection(socket),
@@ -74,21 +86,88 @@ export default class SyncWorker extends Worker {
     this.retire('cannot accept');
   }
 
+  override retire(reason: string): void {
+    this.#retiring = true;
+    super.retire(reason);
+  }
+
   override heartbeat(): boolean {
     return this.#timeout.beat();
   }
 
+  /**
+   * Graceful: first take the connections already waiting in the kernel's accept queue (each would be
+   * reset once the last fd of the socket closes), then let go of the socket, so new connections are
+   * refused once every process has; serve the taken ones one at a time after the request in flight.
+   */
   async stop(graceful: boolean): Promise<void> {
+    if (!graceful) return this.#stopNow();
+    for (const acceptor of this.#acceptors) acceptor.pause();
+    // A worker that retires itself (max_requests) leaves the queue to the others and its replacement.
+    const taken = ACCEPT_QUEUE_READABLE && !this.#retiring ? await this.#takeQueued() : 0;
+    for (const acceptor of this.#acceptors) acceptor.stop();
+    if (this.#cut) return;
+    this.log.info(`Graceful stop (pid: ${process.pid}): ${taken} queued connection(s) taken, no longer accepting`);
+    await this.#served();
+    if (!this.#cut) await this.#drain.drain();
+  }
+
+  #stopNow(): void {
+    this.#cut = true;
     for (const acceptor of this.#acceptors) acceptor.stop();
     for (const socket of this.#waiting.splice(0)) socket.destroy();
-    if (graceful) await this.#drain.drain();
-    else this.#drain.closeAll();
+    this.#drain.closeAll();
+    this.#onArrival?.();
+    this.#onIdle?.();
+  }
+
+  async #takeQueued(): Promise<number> {
+    let taken = 0;
+    for (const [index, acceptor] of this.#acceptors.entries()) {
+      const queue = new AcceptQueue(this.listeners[index]!.fd);
+      taken += await takeQueued(
+        { length: () => queue.length(), acceptOne: (idleMs) => this.#acceptOne(acceptor, idleMs) },
+        { idleMs: DRAIN_IDLE_MS, limit: this.settings.backlog, cancelled: () => this.#cut },
+      );
+    }
+    return taken;
+  }
+
+  /** Listens until one connection arrives (#onConnection pauses every acceptor) or `idleMs` passes. */
+  #acceptOne(acceptor: Acceptor, idleMs: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.#onArrival = null;
+        acceptor.pause();
+        resolve(false);
+      }, idleMs);
+      this.#onArrival = () => {
+        clearTimeout(timer);
+        this.#onArrival = null;
+        resolve(!this.#cut);
+      };
+      acceptor.open();
+    });
+  }
+
+  /** Resolves once no connection is being served or waiting. */
+  #served(): Promise<void> {
+    if (!this.#busy && this.#waiting.length === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.#onIdle = () => {
+        this.#onIdle = null;
+        resolve();
+      };
+    });
   }
 
   #onConnection(socket: Socket): void {
     for (const acceptor of this.#acceptors) acceptor.pause();
+    this.#onArrival?.();
     if (this.#busy) {
-      this.log.warning(`Accepted a connection while busy (pid: ${process.pid}); it waits for the current one`);
+      if (this.alive) this.log.warning(`Accepted a connection while busy (pid: ${process.pid}); it waits for the current one`);
+      // A reset while waiting must not become an uncaught 'error'; the http server adds its own handler.
+      socket.on('error', ignoreError);
       this.#waiting.push(socket);
       return;
     }
@@ -99,12 +178,22 @@ export default class SyncWorker extends Worker {
     this.#busy = socket;
     socket.once('close', () => {
       this.#busy = null;
-      const next = this.#waiting.shift();
-      if (next) this.#serve(next);
-      else if (this.alive) for (const acceptor of this.#acceptors) acceptor.open();
+      this.#next();
     });
     this.#server.emit('connection', socket);
   }
+
+  #next(): void {
+    for (let next = this.#waiting.shift(); next; next = this.#waiting.shift()) {
+      next.off('error', ignoreError);
+      // One the client gave up on while it waited is skipped: its 'close' has been and gone.
+      if (!next.destroyed) return this.#serve(next);
+    }
+    if (this.alive) for (const acceptor of this.#acceptors) acceptor.open();
+    else this.#onIdle?.();
+  }
 }
+
+function ignoreError(): void {}
 
 export { SyncWorker };
