@@ -41,6 +41,8 @@ export class Acceptor {
   #onError: (err: Error) => void = () => {};
   #wantOpen = false;
   #stopped = false;
+  /** Set by openFinal: no more copies are asked for. */
+  #final = false;
   /** Settles with the first listen, or with the first error before it. */
   readonly firstListen: Promise<void>;
 
@@ -61,6 +63,17 @@ export class Acceptor {
   open(): void {
     this.#wantOpen = true;
     this.#listenIfWanted();
+  }
+
+  /**
+   * Accept again during a graceful stop, on fd 0 or a spare copy at hand, asking the arbiter for no more
+   * (it lets go of its sockets when it stops). False when there is nothing to listen on.
+   */
+  openFinal(): boolean {
+    this.#final = true;
+    if (this.#stopped || (!this.#options.onStdin && this.#ready.length === 0)) return false;
+    this.open();
+    return true;
   }
 
   /**
@@ -99,7 +112,7 @@ export class Acceptor {
   }
 
   #refill(): void {
-    while (!this.#stopped && !this.#options.onStdin && this.#ready.length + this.#pending < SPARE_COPIES) {
+    while (!this.#stopped && !this.#final && !this.#options.onStdin && this.#ready.length + this.#pending < SPARE_COPIES) {
       this.#pending++;
       this.#options.fetchCopy(this.#options.index).then(
         (copy) => {

@@ -42,8 +42,11 @@ export default class SyncWorker extends Worker {
   #retiring = false;
   /** Set by a fast stop: cuts a graceful one short. */
   #cut = false;
-  /** During a graceful stop: called when a connection arrives, and when the last one has closed. */
+  /** While a graceful stop takes the accept queue: connections taken and not yet counted, and who waits for one. */
+  #taking = false;
+  #arrivals = 0;
   #onArrival: (() => void) | null = null;
+  /** During a graceful stop: called once the last connection has closed. */
   #onIdle: (() => void) | null = null;
 
   constructor(options: WorkerOptions) {
@@ -121,24 +124,32 @@ export default class SyncWorker extends Worker {
     this.#onIdle?.();
   }
 
+  /** Listens on each listener in turn while its accept queue holds connections; each goes to #onConnection. */
   async #takeQueued(): Promise<number> {
+    this.#taking = true;
     let taken = 0;
     for (const [index, acceptor] of this.#acceptors.entries()) {
+      if (!acceptor.openFinal()) continue;
       const queue = new AcceptQueue(this.listeners[index]!.fd);
       taken += await takeQueued(
-        { length: () => queue.length(), acceptOne: (idleMs) => this.#acceptOne(acceptor, idleMs) },
+        { length: () => queue.length(), nextArrival: (idleMs) => this.#nextArrival(idleMs) },
         { idleMs: DRAIN_IDLE_MS, limit: this.settings.backlog, cancelled: () => this.#cut },
       );
+      acceptor.pause();
+      this.#arrivals = 0;
     }
+    this.#taking = false;
     return taken;
   }
 
-  /** Listens until one connection arrives (#onConnection pauses every acceptor) or `idleMs` passes. */
-  #acceptOne(acceptor: Acceptor, idleMs: number): Promise<boolean> {
+  #nextArrival(idleMs: number): Promise<boolean> {
+    if (this.#arrivals > 0) {
+      this.#arrivals--;
+      return Promise.resolve(true);
+    }
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
         this.#onArrival = null;
-        acceptor.pause();
         resolve(false);
       }, idleMs);
       this.#onArrival = () => {
@@ -146,7 +157,6 @@ export default class SyncWorker extends Worker {
         this.#onArrival = null;
         resolve(!this.#cut);
       };
-      acceptor.open();
     });
   }
 
@@ -162,8 +172,10 @@ export default class SyncWorker extends Worker {
   }
 
   #onConnection(socket: Socket): void {
-    for (const acceptor of this.#acceptors) acceptor.pause();
-    this.#onArrival?.();
+    // While a stop takes the queue, the acceptor stays open: libuv accepts what is queued in one go.
+    if (!this.#taking) for (const acceptor of this.#acceptors) acceptor.pause();
+    else if (this.#onArrival) this.#onArrival();
+    else this.#arrivals++;
     if (this.#busy) {
       if (this.alive) this.log.warning(`Accepted a connection while busy (pid: ${process.pid}); it waits for the current one`);
       // A reset while waiting must not become an uncaught 'error'; the http server adds its own handler.

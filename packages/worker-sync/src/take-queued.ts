@@ -1,15 +1,17 @@
 /**
- * How long a draining worker waits in accept for a connection the queue said was there: another
- * worker draining the same socket may have taken it, so the queue is read again after this.
- * On a unix socket (queue length unknown) this much silence means the queue is empty.
+ * How long a draining worker waits for a connection the queue said was there: another worker draining
+ * the same socket may have taken it, so the queue is read again after this. On a unix socket (queue
+ * length unknown) this much silence means the queue is empty.
  */
 export const DRAIN_IDLE_MS = 30;
+/** Silences in a row after which a queue that still reads non-empty is left (connections that cannot be accepted). */
+export const DRAIN_MAX_IDLE = 10;
 
 export interface QueuedConnections {
   /** Connections waiting in the kernel's accept queue now; null when that cannot be known. */
   length(): number | null;
-  /** Accepts one connection: true once it has been handed on, false after `idleMs` without one. */
-  acceptOne(idleMs: number): Promise<boolean>;
+  /** True for each connection taken (at once for one taken since the last call), false after `idleMs` without one. */
+  nextArrival(idleMs: number): Promise<boolean>;
 }
 
 export interface TakeOptions {
@@ -21,17 +23,20 @@ export interface TakeOptions {
 }
 
 /**
- * Takes the connections waiting in one listener's accept queue, one accept at a time, until the queue
- * reads empty. With an unknown length, until `idleMs` passes with no connection. Returns how many.
+ * Takes the connections waiting in one listener's accept queue (the caller listens meanwhile) until the
+ * queue reads empty; with an unknown length, until `idleMs` passes with no connection. Returns how many.
  */
 export async function takeQueued(queue: QueuedConnections, options: TakeOptions): Promise<number> {
   let taken = 0;
-  while (taken < options.limit && !options.cancelled()) {
+  let idle = 0;
+  while (taken < options.limit && idle < DRAIN_MAX_IDLE && !options.cancelled()) {
     const waiting = queue.length();
     if (waiting === 0) break;
-    if (await queue.acceptOne(options.idleMs)) taken++;
-    else if (waiting === null) break;
-    // Known length but nothing came: another worker took it; read the queue again.
+    if (await queue.nextArrival(options.idleMs)) {
+      taken++;
+      idle = 0;
+    } else if (waiting === null) break;
+    else idle++; // Another worker took it: read the queue again.
   }
   return taken;
 }
