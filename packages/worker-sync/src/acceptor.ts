@@ -1,5 +1,6 @@
 import { Server as NetServer, type Socket } from 'node:net';
 import type { ListenerCopy } from '@pre/core';
+import { closeFd } from './stdin-slot.js';
 
 /**
  * Copies kept ready per listener, so that resuming after a request never waits for an IPC round trip
@@ -9,6 +10,8 @@ export const SPARE_COPIES = 2;
 
 export interface AcceptorOptions {
   readonly index: number;
+  /** The listener's fd inherited from the arbiter at spawn (never listened on here). */
+  readonly inheritedFd: number;
   readonly backlog: number;
   readonly fetchCopy: (index: number) => Promise<ListenerCopy>;
   /** Called synchronously from the accept callback: the place to stop accepting (see `pause`). */
@@ -35,6 +38,8 @@ export class Acceptor {
   #onError: (err: Error) => void = () => {};
   #wantOpen = false;
   #stopped = false;
+  /** Set by openFinal: no more copies are asked for. */
+  #final = false;
   /** Settles with the first listen, or with the first error before it. */
   readonly firstListen: Promise<void>;
 
@@ -58,6 +63,17 @@ export class Acceptor {
   }
 
   /**
+   * Accept again during a graceful stop, on fd 0 or a spare copy at hand, asking the arbiter for no more
+   * (it lets go of its sockets when it stops). False when there is nothing to listen on.
+   */
+  openFinal(): boolean {
+    this.#final = true;
+    if (this.#stopped || (!this.#options.onStdin && this.#ready.length === 0)) return false;
+    this.open();
+    return true;
+  }
+
+  /**
    * Stop accepting. Called from the 'connection' event, it closes the fd synchronously, inside libuv's
    * accept loop, which then ends: one wake-up can never accept a second connection into this worker.
    */
@@ -66,11 +82,18 @@ export class Acceptor {
     if (this.#server.listening) this.#server.close();
   }
 
-  /** Stop accepting for good and give back the spare copies. */
+  /**
+   * Stop accepting for good and close every fd of the socket this process holds: the spare copies, fd 0
+   * (libuv leaves it open) and the inherited one. Once the arbiter and the other workers have too, the
+   * socket is closed and new connections are refused instead of queued.
+   */
   stop(): void {
+    if (this.#stopped) return;
     this.#stopped = true;
     this.pause();
     for (const copy of this.#ready.splice(0)) copy.close();
+    if (this.#options.onStdin) closeFd(0);
+    if (this.#options.inheritedFd >= 0) closeFd(this.#options.inheritedFd);
   }
 
   #listenIfWanted(): void {
@@ -86,7 +109,7 @@ export class Acceptor {
   }
 
   #refill(): void {
-    while (!this.#stopped && !this.#options.onStdin && this.#ready.length + this.#pending < SPARE_COPIES) {
+    while (!this.#stopped && !this.#final && !this.#options.onStdin && this.#ready.length + this.#pending < SPARE_COPIES) {
       this.#pending++;
       this.#options.fetchCopy(this.#options.index).then(
         (copy) => {

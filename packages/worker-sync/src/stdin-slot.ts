@@ -22,3 +22,12 @@ export async function moveCopyToStdin(fetchCopy: () => Promise<ListenerCopy>): P
   copy.close();
   return copy.fd === 0;
 }
+
+/** Closes an fd no handle owns: the copy at fd 0 once its server is closed (libuv leaves it open), an inherited one. */
+export function closeFd(fd: number): void {
+  try {
+    closeSync(fd);
+  } catch {
+    // Already closed.
+  }
+}

@@ -1,4 +1,5 @@
 import { PreError, Worker, answerPreRequest, heartbeatInterval, serializableSettings, writeThreadLog, type ListenerCopy, type WorkerCapabilities, type WorkerOptions } from '@pre/core';
+import { closeSync } from 'node:fs';
 import { writeHungResponse } from './hung-response.js';
 import { fromWireEntry, type ThreadMessage } from './protocol.js';
 import { AcceptBalance } from './accept-balance.js';
@@ -41,6 +42,7 @@ export default class ThreadsWorker extends Worker {
   readonly #uncounted = new Set<ThreadSlot>();
   #replacements = 0;
   #stopping = false;
+  #inheritedClosed = false;
 
   constructor(options: WorkerOptions) {
     super(options);
@@ -79,6 +81,13 @@ export default class ThreadsWorker extends Worker {
 
   async stop(graceful: boolean): Promise<void> {
     this.#stopping = true;
+    // The fds inherited at spawn keep the socket listening while any of them is open, though this thread
+    // never accepts on them: let go of them first, so once the threads stop accepting on their own
+    // copies, new connections are refused at once instead of waiting in the backlog until this process
+    // exits. (In shared-fd mode the threads listen on these very fds: their servers close them.)
+    // Once only: a second close could hit an fd number reused since.
+    if (!this.#sharedFds && !this.#inheritedClosed) for (const listener of this.listeners) closeInheritedFd(listener.fd);
+    this.#inheritedClosed = true;
     const slots = this.#slots.filter((slot): slot is ThreadSlot => slot !== null);
     await Promise.all(slots.map((slot) => slot.stop(graceful)));
     if (this.#watchdog) clearInterval(this.#watchdog);
@@ -199,3 +208,11 @@ export default class ThreadsWorker extends Worker {
 }
 
 export { ThreadsWorker };
+
+function closeInheritedFd(fd: number): void {
+  try {
+    closeSync(fd);
+  } catch {
+    // already closed
+  }
+}
