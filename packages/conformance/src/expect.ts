@@ -35,6 +35,11 @@ export function describeRead(read: ReadResult): string {
 export interface RefusalRule {
   /** Acceptable statuses (default: any 4xx). */
   statuses?: readonly number[];
+  /**
+   * The request was the HTTP/2 connection preface: a class that speaks h2c answers with an HTTP/2
+   * SETTINGS frame (RFC 9113 §3.4), which is right too.
+   */
+  http2SettingsOk?: boolean;
   /** A close without any response is acceptable (incomplete requests: RFC 9112 §8 says MAY answer). */
   silentCloseOk?: boolean;
 }
@@ -53,6 +58,7 @@ export async function checkRefused(connection: RawConnection, read: ReadResult, 
     const expected = `${statusesText(rule)} and the connection closed`;
     if (!read.response) {
       if (rule.silentCloseOk && connection.closed && (read.bytes?.length ?? 0) === 0) return;
+      if (rule.http2SettingsOk && isHttp2Settings(read.bytes)) return;
       throw new CaseFailure(expected, connection.closed && (read.bytes?.length ?? 0) === 0 ? 'a silent close (no status)' : describeRead(read));
     }
     check(isAllowed(read.response.status, rule), expected, describeRead(read));
@@ -121,4 +127,9 @@ export async function expectServedOrRefused(
 
 export function toBytes(data: Buffer | string): Buffer {
   return typeof data === 'string' ? Buffer.from(data, 'latin1') : data;
+}
+
+/** An HTTP/2 frame header (9 bytes) of type SETTINGS (0x4) on stream 0: a server's connection preface. */
+function isHttp2Settings(bytes: Buffer | undefined): boolean {
+  return bytes !== undefined && bytes.length >= 9 && bytes[3] === 0x04 && (bytes.readUInt32BE(5) & 0x7fffffff) === 0;
 }

@@ -38,7 +38,10 @@ export const MALFORMED: CorpusEntry[] = [
     id: 'rl-version-1.2', title: 'HTTP/1.2: served as 1.1 (RFC 9110 §2.5) or refused',
     bytes: head('GET / HTTP/1.2', HOST), expect: { kind: 'either', served: servedAs('GET', '/'), rule: VERSION_REFUSAL },
   },
-  { id: 'rl-h2-preface', title: 'the HTTP/2 connection preface', bytes: 'PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', expect: refuse(VERSION_REFUSAL) },
+  {
+    id: 'rl-h2-preface', title: 'the HTTP/2 connection preface: refused as HTTP/1, or answered with HTTP/2 SETTINGS by an h2c class',
+    bytes: 'PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', expect: refuse({ ...VERSION_REFUSAL, http2SettingsOk: true }),
+  },
   { id: 'rl-space-in-target', title: 'a space inside the target', bytes: head('GET /a b HTTP/1.1', HOST), expect: refuse() },
   { id: 'rl-nul-in-target', title: 'NUL in the target', bytes: head('GET /a\0b HTTP/1.1', HOST), expect: refuse() },
   { id: 'rl-ctl-in-target', title: 'a control byte (0x01) in the target', bytes: head('GET /a\x01b HTTP/1.1', HOST), expect: refuse() },
