@@ -14,6 +14,7 @@ export { createRequestListener, type RequestListenerOptions } from './http/reque
 export { HttpDrain, DRAIN_IDLE_MS } from './http/drain.js';
 export { heartbeatInterval } from './worker/heartbeat.js';
 export { PreRequestAsker, answerPreRequest, type PreRequestMessage, type PreRequestDoneMessage } from './worker/thread-pre-request.js';
+export type { MainToThread, ThreadToMain } from './worker/thread-messages.js';
 export { countResponseBytes, nodeAccessLogEntry } from './http/access-entry.js';
 export { ForwardedHeaders, type ForwardedView } from './http/forwarded.js';
 export { checkRequestHead, parserLimits, type RequestLimits, type RequestRejection } from './http/request-checks.js';

@@ -1,4 +1,4 @@
-import type { AccessLogEntry, PreRequestDoneMessage, PreRequestMessage, RequestInfo, ResponseInfo, ThreadLogMessage } from '@pre/core';
+import type { AccessLogEntry, MainToThread, RequestInfo, ResponseInfo, ThreadToMain } from '@pre/core';
 
 /** What the main thread gives each thread (structured-cloned: no functions). */
 export interface ThreadData {
@@ -30,18 +30,12 @@ export type WireAccessEntry = Omit<AccessLogEntry, 'requestHeader' | 'responseHe
   readonly responseHeaders: Record<string, string | undefined>;
 };
 
+/** Core's thread lifecycle, plus requests finished with details (bare counts go through SharedThreadState). */
 export type ThreadMessage =
-  | { readonly type: 'listening' }
-  | { readonly type: 'boot_error'; readonly message: string }
-  /** Requests finished with details (bare counts go through SharedThreadState). */
-  | { readonly type: 'finished'; readonly records: readonly FinishedRecord[] }
-  | PreRequestMessage
-  | ThreadLogMessage
-  | { readonly type: 'stopped' };
+  | ThreadToMain
+  | { readonly type: 'finished'; readonly records: readonly FinishedRecord[] };
 
-export type MainMessage =
-  | { readonly type: 'stop'; readonly graceful: boolean }
-  | PreRequestDoneMessage;
+export type MainMessage = MainToThread;
 
 export function toWireEntry(entry: AccessLogEntry, headers: { request: readonly string[]; response: readonly string[] }): WireAccessEntry {
   const { requestHeader, responseHeader, ...rest } = entry;

@@ -1,4 +1,4 @@
-import type { ListenerInfo, PreRequestDoneMessage, PreRequestMessage, Settings, ThreadLogMessage } from '@pre/core';
+import type { ListenerInfo, MainToThread, Settings, ThreadToMain } from '@pre/core';
 import type { FinishedRequest } from './request-sink.js';
 
 /** What a uWS thread is started with (plain data: hooks stay in the main thread). */
@@ -14,15 +14,13 @@ export interface ThreadData {
   readonly accessLog: boolean;
 }
 
-export type ToThread =
-  | { readonly type: 'stop'; readonly graceful: boolean }
-  | PreRequestDoneMessage;
+export type ToThread = MainToThread;
 
+/**
+ * Core's thread lifecycle, plus uws's own: finished requests as plain records (the main thread builds
+ * the access log entries: a uWS request object is gone once its callback returns), and liveness beats.
+ */
 export type FromThread =
-  | { readonly type: 'listening' }
-  | { readonly type: 'boot_error'; readonly message: string }
-  | ThreadLogMessage
-  | PreRequestMessage
+  | ThreadToMain
   | { readonly type: 'finished'; readonly requests: readonly FinishedRequest[] }
-  | { readonly type: 'alive' }
-  | { readonly type: 'stopped' };
+  | { readonly type: 'alive' };
