@@ -114,6 +114,12 @@ export const SETTINGS = {
     short: 'The maximum size of one request header field, in bytes (0: unlimited).',
     desc: 'A header field (name, colon and value) longer than this gets `431 Request Header Fields Too Large` and the connection is closed. 0 means no limit. Gunicorn\'s default, 8190.',
   }),
+  limit_request_body: setting({
+    name: 'limit_request_body', section: 'Security', cli: ['--limit-request-body'], meta: 'BYTES', kind: 'int',
+    validate: v.int(0), default: 0,
+    short: 'The maximum size of a request body, in bytes (0: unlimited).',
+    desc: 'A request whose `Content-Length` is over this gets `413 Content Too Large` and `Connection: close` before the app runs (with `Expect: 100-continue`, instead of the `100 Continue`). A chunked body is counted as it arrives: when it crosses the limit the request is cut off with `413` if the response has not started, else the connection is closed; the app\'s body stream never ends (it sees an aborted request) and never gets the bytes over the limit. Refused requests are counted in the access log and metrics. 0 means no limit, as before this setting existed and as in Gunicorn, which has none: the value depends on the app (a JSON API wants about 1 MB, an upload service much more), so pre does not guess one; set it on any worker whose app buffers bodies (see [security.md](security.md#request-bodies)). Like nginx\'s `client_max_body_size`. Worker classes that do not declare the `limitRequestBody` capability refuse a value above 0.',
+  }),
 
   headers_timeout: setting({
     name: 'headers_timeout', section: 'Security', cli: ['--headers-timeout'], meta: 'SECONDS', kind: 'number',
