@@ -7,7 +7,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FIXTURES, freePort, startPre, stopAll, waitFor, type PreProcess } from '../helpers/pre.js';
+import { FIXTURES, HELLO, freePort, runPre, startPre, stopAll, waitFor, type PreProcess } from '../helpers/pre.js';
 import { nativeUwsAvailable } from '../helpers/uws.js';
 
 afterAll(stopAll);
@@ -240,5 +240,17 @@ describe.each(CLASSES)('limit_request_body on $name', (cls) => {
     const peak = procBytes(pid, 'VmHWM');
     expect(peak, `VmHWM ${Math.round(peak / MB)} MB, VmRSS ${Math.round(procBytes(pid, 'VmRSS') / MB)} MB`).toBeLessThan(100 * MB);
     await pre.stop();
+  });
+});
+
+describe('limit_request_body and third-party classes', () => {
+  it('a class that does not declare limitRequestBody refuses a value above 0 (exit 3), and starts with 0', async () => {
+    const plain = `${path.join(FIXTURES, 'plain-worker.js')}:PlainWorker`;
+    const refused = await runPre([HELLO, '-k', plain, '-b', '127.0.0.1:0', '--limit-request-body', '1024']);
+    expect(refused.code).toBe(3);
+    expect(refused.stderr).toContain('cannot honour limit_request_body = 1024 (request body limit): use --worker-class async, sync, threads or uws');
+    expect(refused.stderr).toContain('limitRequestBody: true');
+    const checked = await runPre([HELLO, '-k', plain, '--limit-request-body', '0', '--check-config']);
+    expect(checked.code, checked.stderr).toBe(0);
   });
 });
