@@ -15,6 +15,7 @@ export interface RequestListenerOptions {
 }
 
 const AWAITS_CONTINUE = Symbol('pre.awaitsContinue');
+type ContinueResponse = ServerResponse & { [AWAITS_CONTINUE]?: true };
 
 /**
  * The server's 'checkContinue' listener (set when limit_request_body is above 0): the request goes
@@ -23,7 +24,7 @@ const AWAITS_CONTINUE = Symbol('pre.awaitsContinue');
  */
 export function checkContinue(listener: (req: IncomingMessage, res: ServerResponse) => void): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
-    (res as ServerResponse & { [AWAITS_CONTINUE]?: true })[AWAITS_CONTINUE] = true;
+    (res as ContinueResponse)[AWAITS_CONTINUE] = true;
     listener(req, res);
   };
 }
@@ -97,7 +98,7 @@ export function createRequestListener(served: ServedApp, options: RequestListene
       res.end(body);
       return;
     }
-    if ((res as ServerResponse & { [AWAITS_CONTINUE]?: true })[AWAITS_CONTINUE]) res.writeContinue();
+    if ((res as ContinueResponse)[AWAITS_CONTINUE]) res.writeContinue();
     if (info) served.requestStarted(info).then(() => invoke(req, res), (err: unknown) => fail(req, res, err));
     else invoke(req, res);
   };
