@@ -192,17 +192,33 @@ class Exchange implements ResponseState, BodyWatcher {
     if (this.ended || this.aborted) return;
     this.handler.log.debug(`Request timeout: the body of ${this.head.method} ${this.head.url} from ${this.peer() ?? 'unknown'} did not arrive in time`);
     this.failBody?.(new Error('request_timeout: the request body did not arrive in time'));
+    this.#cutOff(408, 'Request Timeout');
+  }
+
+  get bodyLimit(): number {
+    return this.handler.bodyLimit;
+  }
+
+  /** limit_request_body: the body crossed it (its stream has failed already). */
+  bodyOverLimit(): void {
+    if (this.ended || this.aborted) return;
+    this.handler.log.debug(`Request body over limit_request_body: ${this.head.method} ${this.head.url} from ${this.peer() ?? 'unknown'}`);
+    this.#cutOff(413, 'Request body too large');
+  }
+
+  /** Answers `status` and closes if the response has not started, else closes the connection. */
+  #cutOff(status: number, text: string): void {
     if (this.aborted) return; // the app failed synchronously and answered already
     this.aborted = true;
     this.wake?.();
     if (this.responding) {
-      this.finish(408, 0);
+      this.finish(status, 0);
       this.res.close();
       return;
     }
     let bytes = 0;
-    this.res.cork(() => void (bytes = sendPlain(this.res, 408, 'Request Timeout')));
-    this.finish(408, bytes);
+    this.res.cork(() => void (bytes = sendPlain(this.res, status, text)));
+    this.finish(status, bytes);
   }
 
   respond(response: unknown, corked: boolean): void {
@@ -263,6 +279,8 @@ interface Handler {
   readonly proxyPeers: IpAllowList | null;
   readonly maxInFlight: number;
   readonly requestTimeoutMs: number;
+  /** limit_request_body (0: none). */
+  readonly bodyLimit: number;
 }
 
 /**
@@ -308,6 +326,7 @@ export function createHttpHandler(options: HttpHandlerOptions): (res: HttpRespon
     tls: options.tls, forwarded, proxyPeers: settings.proxy_protocol ? new IpAllowList(settings.proxy_allow_ips) : null,
     maxInFlight: options.maxInFlight,
     requestTimeoutMs: settings.request_timeout > 0 ? Math.max(settings.request_timeout, settings.headers_timeout) * 1000 : 0,
+    bodyLimit: settings.limit_request_body,
   };
   const rules: HeadRules = { ...settings, forwardedNames: forwarded.headerNames };
 

@@ -1,4 +1,4 @@
-import { checkRequestHead, parserLimits, type RequestLimits, type RequestRejection } from '@pre/core';
+import { checkRequestHead, contentLengthRejection, parserLimits, type RequestLimits, type RequestRejection } from '@pre/core';
 import type { HttpRequest } from './native.js';
 
 /** What is read from uWS's HttpRequest, which is only valid during the route callback. */
@@ -21,6 +21,8 @@ export type Rejection = RequestRejection;
 /** How requests are read: pre's limits, and the header names of trusted-proxy handling (null: none). */
 export interface HeadRules extends RequestLimits {
   readonly forwardedNames?: ReadonlySet<string> | null;
+  /** limit_request_body: a Content-Length over it is refused with 413 (0 or absent: no limit). */
+  readonly limit_request_body?: number;
 }
 
 const HOST = 1;
@@ -59,7 +61,8 @@ export function readRequestHead(req: HttpRequest, rules: HeadRules): RequestHead
       forwarded = true;
     }
   });
-  const rejection = checkRequestHead(method, url, headers, rules) ?? framingRejection(method, url, single, contentLength, transferEncoding);
+  const rejection = checkRequestHead(method, url, headers, rules) ?? framingRejection(method, url, single, contentLength, transferEncoding)
+    ?? ((single & CONTENT_LENGTH) !== 0 ? contentLengthRejection(contentLength, rules.limit_request_body ?? 0) : null);
   const hasBody = (single & TRANSFER_ENCODING) !== 0 || ((single & CONTENT_LENGTH) !== 0 && contentLength !== '0');
   return { method, url, headers, host, hasBody, forwarded, rejection };
 }

@@ -1,5 +1,6 @@
 import type { HttpResponse } from './native.js';
 import type { RequestHead } from './request-head.js';
+import { bodyTooLargeError } from '@pre/core';
 import { forwardInternals } from './internals.js';
 
 /** Pause the socket while this many body bytes wait, unread, in the request stream. */
@@ -108,6 +109,10 @@ function appendHeaders(target: Headers, flat: readonly string[]): void {
 export interface BodyWatcher {
   bodyEnded(): void;
   failBody: ((err: Error) => void) | undefined;
+  /** limit_request_body (0: none). */
+  readonly bodyLimit: number;
+  /** The body crossed `bodyLimit`: its stream has failed with `err`; the request is to be cut off. */
+  bodyOverLimit(err: Error): void;
 }
 
 /**
@@ -127,11 +132,16 @@ export function toWebRequest(head: RequestHead, res: HttpResponse, secure: boole
   return request;
 }
 
-/** Chunks are copied (uWS reuses its buffer); the socket is paused while the app is not reading. */
-function bodyStream(res: HttpResponse, watcher: BodyWatcher): ReadableStream<Uint8Array> {
+/**
+ * Chunks are copied (uWS reuses its buffer); the socket is paused while the app is not reading. Bytes
+ * are counted against limit_request_body: uWS holds a body to its Content-Length (checked against the
+ * limit before the app ran), so this is the second line, should a body ever come otherwise.
+ */
+export function bodyStream(res: HttpResponse, watcher: BodyWatcher): ReadableStream<Uint8Array> {
   let controller!: ReadableStreamDefaultController<Uint8Array>;
   let paused = false;
   let done = false;
+  let left = watcher.bodyLimit > 0 ? watcher.bodyLimit : Infinity;
   watcher.failBody = (err) => {
     if (done) return;
     done = true;
@@ -139,6 +149,14 @@ function bodyStream(res: HttpResponse, watcher: BodyWatcher): ReadableStream<Uin
   };
   res.onData((chunk, isLast) => {
     if (done) return;
+    left -= chunk.byteLength;
+    if (left < 0) {
+      done = true;
+      const err = bodyTooLargeError(watcher.bodyLimit);
+      controller.error(err);
+      watcher.bodyOverLimit(err);
+      return;
+    }
     if (chunk.byteLength > 0) controller.enqueue(new Uint8Array(chunk.slice(0)));
     if (isLast) {
       done = true;

@@ -33,8 +33,14 @@ describe('readRequestHead', () => {
     ['a coding before chunked', uwsRequest('POST', '/', [['transfer-encoding', 'gzip, chunked']]), rules, 501],
     ['chunked not last', uwsRequest('POST', '/', [['transfer-encoding', 'chunked, gzip']]), rules, 400],
     ['CONNECT', uwsRequest('CONNECT', '/', []), rules, 501],
+    ['a Content-Length over limit_request_body', uwsRequest('POST', '/', [['content-length', '1025']]), { ...rules, limit_request_body: 1024 }, 413],
   ] as const)('refuses %s', (_, req, given, status) => {
     expect(readRequestHead(req, given).rejection?.status).toBe(status);
+  });
+
+  it('serves a Content-Length at limit_request_body, and any with limit_request_body 0', () => {
+    expect(readRequestHead(uwsRequest('POST', '/', [['content-length', '1024']]), { ...rules, limit_request_body: 1024 }).rejection).toBeNull();
+    expect(readRequestHead(uwsRequest('POST', '/', [['content-length', '99999999999']]), { ...rules, limit_request_body: 0 }).rejection).toBeNull();
   });
 
   it('applies no limit that is 0', () => {
