@@ -4,7 +4,7 @@ import { readRequestHead, type HeadRules, type Rejection, type RequestHead } fro
 import { headerRecord, type RequestSink } from './request-sink.js';
 import type { UwsDrain } from './drain.js';
 import { toWebRequest, type BodyWatcher } from './web-request.js';
-import { responseHeaderRecord, statusLine, writeWebResponse, type ResponseState, type Written } from './web-response.js';
+import { responseHeaderRecord, statusLine, writeWebResponse, type Closing, type ResponseState, type Written } from './web-response.js';
 
 export interface HttpHandlerOptions {
   readonly fetch: FetchHandler;
@@ -35,10 +35,15 @@ function proxiedAddressOf(res: HttpResponse): string {
   return text.includes(':') ? new URL(`http://[${text}]/`).hostname.slice(1, -1) : text;
 }
 
-/** A plain-text answer that closes the connection (refusals and errors). */
-function sendPlain(res: HttpResponse, status: number, text: string): number {
+/**
+ * A plain-text answer that closes the connection (refusals and errors). uWS writes `Connection: close`
+ * itself unless the client's Connection header already made it close (`uwsCloses`).
+ */
+function sendPlain(res: HttpResponse, status: number, text: string, uwsCloses: boolean): number {
   const body = `${text}\n`;
-  res.writeStatus(statusLine(status)).writeHeader('content-type', 'text/plain; charset=utf-8').end(body, true);
+  res.writeStatus(statusLine(status)).writeHeader('content-type', 'text/plain; charset=utf-8');
+  if (uwsCloses) res.writeHeader('connection', 'close');
+  res.end(body, true);
   return body.length;
 }
 
@@ -149,7 +154,7 @@ class Exchange implements ResponseState, BodyWatcher {
     if (this.aborted) return this.finish(500, 0);
     this.aborted = true; // nothing more may be written
     let bytes = 0;
-    const send = (): void => void (bytes = sendPlain(this.res, 500, 'Internal Server Error'));
+    const send = (): void => void (bytes = sendPlain(this.res, 500, 'Internal Server Error', this.head.connection === 'uws-closes'));
     if (corked) send();
     else this.res.cork(send);
     this.finish(500, bytes);
@@ -172,7 +177,7 @@ class Exchange implements ResponseState, BodyWatcher {
       if (this.aborted) return;
       this.aborted = true;
       let bytes = 0;
-      res.cork(() => void (bytes = sendPlain(res, status, reason)));
+      res.cork(() => void (bytes = sendPlain(res, status, reason, this.head.connection === 'uws-closes')));
       this.finish(status, bytes);
     });
   }
@@ -217,7 +222,7 @@ class Exchange implements ResponseState, BodyWatcher {
       return;
     }
     let bytes = 0;
-    this.res.cork(() => void (bytes = sendPlain(this.res, status, text)));
+    this.res.cork(() => void (bytes = sendPlain(this.res, status, text, this.head.connection === 'uws-closes')));
     this.finish(status, bytes);
   }
 
@@ -227,10 +232,9 @@ class Exchange implements ResponseState, BodyWatcher {
       return this.fail(new TypeError(`The fetch handler returned ${response === null ? 'null' : typeof response}, not a Response`), corked);
     }
     this.responding = true;
-    const closeConnection = this.handler.closeAlways || this.handler.drain.draining;
     let written: Written | Promise<Written>;
     try {
-      written = writeWebResponse(this.res, response, this.head.method === 'HEAD', closeConnection, this, corked);
+      written = writeWebResponse(this.res, response, this.head.method === 'HEAD', this.#closing(), this, corked);
     } catch (err) {
       return this.fail(err, corked);
     }
@@ -253,6 +257,13 @@ class Exchange implements ResponseState, BodyWatcher {
     }
     if (result instanceof Promise) result.then((r) => this.respond(r, false), (err: unknown) => this.fail(err, false));
     else this.respond(result, corked);
+  }
+
+  /** Whether the connection closes after this response, and who writes `Connection: close`. */
+  #closing(): Closing {
+    const asked = this.head.connection;
+    if (asked !== 'keep-alive') return asked;
+    return this.handler.closeAlways || this.handler.drain.draining ? 'close' : 'keep-alive';
   }
 
   /** uWS requires an abort handler on a response not sent within the route callback. */

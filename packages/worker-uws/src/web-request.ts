@@ -85,7 +85,7 @@ const lazyRequests: boolean = (() => {
   try {
     const probe = new Request('http://probe.invalid/');
     if (!forwardInternals(UwsRequest.prototype, probe, (r: UwsRequest) => r.materialize())) return false;
-    const head: RequestHead = { method: 'POST', url: '/p?q=1', headers: ['x-a', '1', 'x-a', '2'], host: 'h', hasBody: false, forwarded: false, rejection: null };
+    const head: RequestHead = { method: 'POST', url: '/p?q=1', headers: ['x-a', '1', 'x-a', '2'], host: 'h', hasBody: false, forwarded: false, rejection: null, connection: 'keep-alive' };
     const lazy = new UwsRequest(head, 'http://h/p?q=1', undefined) as unknown as Request;
     const copy = new Request(lazy);
     return lazy instanceof Request && copy.url === 'http://h/p?q=1' && copy.method === 'POST' && copy.headers.get('x-a') === '1, 2';
