@@ -1,6 +1,7 @@
 /** Every group of cases, in the order they run. */
 import type { KitEnv, KitGroup } from './kit-case.js';
 import { bodiesGroup } from './cases/bodies.js';
+import { bodyLimitGroup } from './cases/body-limit.js';
 import { keepaliveGroup } from './cases/keepalive.js';
 import { defaultLimitsGroup, limitsGroup, zeroLimitsGroup } from './cases/limits.js';
 import { malformedGroup } from './cases/malformed.js';
@@ -16,7 +17,7 @@ import { fuzzGroup } from './cases/fuzz.js';
 
 export const GROUPS: KitGroup[] = [
   validGroup, malformedGroup, pipeliningGroup, limitsGroup, defaultLimitsGroup, zeroLimitsGroup,
-  keepaliveGroup, bodiesGroup, timeoutsGroup, slowlorisGroup, tlsGroup, forwardedGroup, proxyProtocolGroup,
+  keepaliveGroup, bodiesGroup, bodyLimitGroup, timeoutsGroup, slowlorisGroup, tlsGroup, forwardedGroup, proxyProtocolGroup,
   lifecycleGroup, hooksGroup, accessLogGroup, heartbeatGroup, fuzzGroup,
 ];
 

@@ -16,6 +16,7 @@ export const ERROR_CODES = {
   PRE_ERR_WORKER_BOOT: 'A worker class failed to start serving (a thread that did not start, …). Exit status 3.',
   PRE_ERR_BIND: 'A socket cannot be bound or used (address in use, permission, a worker class that cannot serve that address).',
   PRE_ERR_PIDFILE: 'The pidfile cannot be written, or names another running pre.',
+  PRE_ERR_BODY_TOO_LARGE: 'A request body crossed `limit_request_body`: the error the app\'s body stream gets (the client got `413`, or its connection was closed).',
   PRE_ERR_LOG_FILE: 'A log file (`errorlog`, `accesslog`) cannot be opened.',
   PRE_ERR_CTL_CONNECT: '`pre ctl`: the control socket cannot be reached (not running, wrong path, permissions). Exit status 1.',
   PRE_ERR_CTL_BAD_REQUEST: '`pre ctl`: the request line is not a command (bad JSON, too long).',

@@ -18,6 +18,7 @@ export type { MainToThread, ThreadToMain } from './worker/thread-messages.js';
 export { countResponseBytes, nodeAccessLogEntry } from './http/access-entry.js';
 export { ForwardedHeaders, type ForwardedView } from './http/forwarded.js';
 export { checkRequestHead, parserLimits, type RequestLimits, type RequestRejection } from './http/request-checks.js';
+export { BODY_TOO_LARGE, bodyTooLargeError, contentLengthRejection } from './http/body-limit.js';
 export { IpAllowList } from './listeners/ip-allow-list.js';
 export type { AccessLog, AccessLogEntry } from './logging/access-log.js';
 export { accessLogHeaders, type AccessLogHeaders } from './logging/access-format.js';

@@ -37,6 +37,7 @@ describe('settings → capabilities', () => {
       [['--keep-alive', '0'], 'keepalive:keepaliveOff'],
       [['--worker-connections', '10', '--backlog', '64'], 'worker_connections:workerConnections backlog:backlog'],
       [['--threads', '2'], 'threads:threads'],
+      [['--limit-request-body', '1048576'], 'limit_request_body:limitRequestBody'],
       [['-b', 'unix:/tmp/a.sock', '-b', 'fd://3', '-b', '127.0.0.1:9'], 'bind:unixSockets bind:inheritedSockets'],
     ];
     for (const [argv, expected] of cases) {
@@ -46,7 +47,7 @@ describe('settings → capabilities', () => {
   });
 
   it('threads 1, proxy_protocol false and values equal to the defaults need nothing', async () => {
-    const settings = await settingsFrom(['--threads', '1', '--keep-alive', '2', '--headers-timeout', '10', '--forwarded-allow-ips', '127.0.0.1,::1']);
+    const settings = await settingsFrom(['--threads', '1', '--keep-alive', '2', '--headers-timeout', '10', '--forwarded-allow-ips', '127.0.0.1,::1', '--limit-request-body', '0']);
     expect(settingRefusals(NONE, settings)).toEqual([]);
   });
 

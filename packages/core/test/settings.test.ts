@@ -47,4 +47,15 @@ describe('command line', () => {
     await expect(resolveSettings({ argv: ['--max-requests=-1'], env: {}, cwd: '/' })).rejects.toThrow(/max_requests.*Expected an integer >= 0/);
     await expect(resolveSettings({ argv: [], env: { WEB_CONCURRENCY: 'lots' }, cwd: '/' })).rejects.toThrow(/WEB_CONCURRENCY|workers/);
   });
+
+  it('limit_request_body: bytes, 0 (the default) for no limit; a bad value names the setting and the value', async () => {
+    expect((await resolveSettings({ argv: ['x.js'], env: {}, cwd: '/nonexistent' })).settings.limit_request_body).toBe(0);
+    const { settings } = await resolveSettings({ argv: ['--limit-request-body', '10485760', 'x.js'], env: {}, cwd: '/nonexistent' });
+    expect(settings.limit_request_body).toBe(10_485_760);
+    for (const bad of ['-1', '1.5', '10MB']) {
+      const attempt = resolveSettings({ argv: [`--limit-request-body=${bad}`, 'x.js'], env: {}, cwd: '/nonexistent' });
+      await expect(attempt).rejects.toMatchObject({ code: 'PRE_ERR_BAD_SETTING' });
+      await expect(attempt).rejects.toThrow(new RegExp(`limit_request_body.*${bad.replace('.', '\\.')}`));
+    }
+  });
 });

@@ -12,7 +12,7 @@ export default class AsyncWorker extends Worker {
   static override readonly capabilities: WorkerCapabilities = {
     tls: true, proxyProtocol: true, forwardedHeaders: true, headersTimeout: true, requestTimeout: true,
     keepalive: true, keepaliveOff: true, workerConnections: true, backlog: true, unixSockets: true, inheritedSockets: true,
-    threads: false, nodeApps: true, fetchApps: true, websockets: true,
+    threads: false, nodeApps: true, fetchApps: true, websockets: true, limitRequestBody: true,
   };
 
   readonly #drain = new HttpDrain();

@@ -4,7 +4,7 @@ import { readRequestHead, type HeadRules, type Rejection, type RequestHead } fro
 import { headerRecord, type RequestSink } from './request-sink.js';
 import type { UwsDrain } from './drain.js';
 import { toWebRequest, type BodyWatcher } from './web-request.js';
-import { responseHeaderRecord, statusLine, writeWebResponse, type ResponseState, type Written } from './web-response.js';
+import { responseHeaderRecord, statusLine, writeWebResponse, type Closing, type ResponseState, type Written } from './web-response.js';
 
 export interface HttpHandlerOptions {
   readonly fetch: FetchHandler;
@@ -35,10 +35,15 @@ function proxiedAddressOf(res: HttpResponse): string {
   return text.includes(':') ? new URL(`http://[${text}]/`).hostname.slice(1, -1) : text;
 }
 
-/** A plain-text answer that closes the connection (refusals and errors). */
-function sendPlain(res: HttpResponse, status: number, text: string): number {
+/**
+ * A plain-text answer that closes the connection (refusals and errors). uWS writes `Connection: close`
+ * itself unless the client's Connection header already made it close (`uwsCloses`).
+ */
+function sendPlain(res: HttpResponse, status: number, text: string, uwsCloses: boolean): number {
   const body = `${text}\n`;
-  res.writeStatus(statusLine(status)).writeHeader('content-type', 'text/plain; charset=utf-8').end(body, true);
+  res.writeStatus(statusLine(status)).writeHeader('content-type', 'text/plain; charset=utf-8');
+  if (uwsCloses) res.writeHeader('connection', 'close');
+  res.end(body, true);
   return body.length;
 }
 
@@ -149,7 +154,7 @@ class Exchange implements ResponseState, BodyWatcher {
     if (this.aborted) return this.finish(500, 0);
     this.aborted = true; // nothing more may be written
     let bytes = 0;
-    const send = (): void => void (bytes = sendPlain(this.res, 500, 'Internal Server Error'));
+    const send = (): void => void (bytes = sendPlain(this.res, 500, 'Internal Server Error', this.head.connection === 'uws-closes'));
     if (corked) send();
     else this.res.cork(send);
     this.finish(500, bytes);
@@ -172,7 +177,7 @@ class Exchange implements ResponseState, BodyWatcher {
       if (this.aborted) return;
       this.aborted = true;
       let bytes = 0;
-      res.cork(() => void (bytes = sendPlain(res, status, reason)));
+      res.cork(() => void (bytes = sendPlain(res, status, reason, this.head.connection === 'uws-closes')));
       this.finish(status, bytes);
     });
   }
@@ -192,17 +197,33 @@ class Exchange implements ResponseState, BodyWatcher {
     if (this.ended || this.aborted) return;
     this.handler.log.debug(`Request timeout: the body of ${this.head.method} ${this.head.url} from ${this.peer() ?? 'unknown'} did not arrive in time`);
     this.failBody?.(new Error('request_timeout: the request body did not arrive in time'));
+    this.#cutOff(408, 'Request Timeout');
+  }
+
+  get bodyLimit(): number {
+    return this.handler.bodyLimit;
+  }
+
+  /** limit_request_body: the body crossed it (its stream has failed already). */
+  bodyOverLimit(): void {
+    if (this.ended || this.aborted) return;
+    this.handler.log.debug(`Request body over limit_request_body: ${this.head.method} ${this.head.url} from ${this.peer() ?? 'unknown'}`);
+    this.#cutOff(413, 'Request body too large');
+  }
+
+  /** Answers `status` and closes if the response has not started, else closes the connection. */
+  #cutOff(status: number, text: string): void {
     if (this.aborted) return; // the app failed synchronously and answered already
     this.aborted = true;
     this.wake?.();
     if (this.responding) {
-      this.finish(408, 0);
+      this.finish(status, 0);
       this.res.close();
       return;
     }
     let bytes = 0;
-    this.res.cork(() => void (bytes = sendPlain(this.res, 408, 'Request Timeout')));
-    this.finish(408, bytes);
+    this.res.cork(() => void (bytes = sendPlain(this.res, status, text, this.head.connection === 'uws-closes')));
+    this.finish(status, bytes);
   }
 
   respond(response: unknown, corked: boolean): void {
@@ -211,10 +232,9 @@ class Exchange implements ResponseState, BodyWatcher {
       return this.fail(new TypeError(`The fetch handler returned ${response === null ? 'null' : typeof response}, not a Response`), corked);
     }
     this.responding = true;
-    const closeConnection = this.handler.closeAlways || this.handler.drain.draining;
     let written: Written | Promise<Written>;
     try {
-      written = writeWebResponse(this.res, response, this.head.method === 'HEAD', closeConnection, this, corked);
+      written = writeWebResponse(this.res, response, this.head.method === 'HEAD', this.#closing(), this, corked);
     } catch (err) {
       return this.fail(err, corked);
     }
@@ -237,6 +257,13 @@ class Exchange implements ResponseState, BodyWatcher {
     }
     if (result instanceof Promise) result.then((r) => this.respond(r, false), (err: unknown) => this.fail(err, false));
     else this.respond(result, corked);
+  }
+
+  /** Whether the connection closes after this response, and who writes `Connection: close`. */
+  #closing(): Closing {
+    const asked = this.head.connection;
+    if (asked !== 'keep-alive') return asked;
+    return this.handler.closeAlways || this.handler.drain.draining ? 'close' : 'keep-alive';
   }
 
   /** uWS requires an abort handler on a response not sent within the route callback. */
@@ -263,6 +290,8 @@ interface Handler {
   readonly proxyPeers: IpAllowList | null;
   readonly maxInFlight: number;
   readonly requestTimeoutMs: number;
+  /** limit_request_body (0: none). */
+  readonly bodyLimit: number;
 }
 
 /**
@@ -308,6 +337,7 @@ export function createHttpHandler(options: HttpHandlerOptions): (res: HttpRespon
     tls: options.tls, forwarded, proxyPeers: settings.proxy_protocol ? new IpAllowList(settings.proxy_allow_ips) : null,
     maxInFlight: options.maxInFlight,
     requestTimeoutMs: settings.request_timeout > 0 ? Math.max(settings.request_timeout, settings.headers_timeout) * 1000 : 0,
+    bodyLimit: settings.limit_request_body,
   };
   const rules: HeadRules = { ...settings, forwardedNames: forwarded.headerNames };
 

@@ -39,6 +39,7 @@ export default class UwsWorker extends Worker {
     nodeApps: false,
     fetchApps: true,
     websockets: true,
+    limitRequestBody: true,
   };
 
   #server: UwsServer | null = null;

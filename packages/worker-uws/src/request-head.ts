@@ -1,4 +1,4 @@
-import { checkRequestHead, parserLimits, type RequestLimits, type RequestRejection } from '@pre/core';
+import { checkRequestHead, contentLengthRejection, parserLimits, type RequestLimits, type RequestRejection } from '@pre/core';
 import type { HttpRequest } from './native.js';
 
 /** What is read from uWS's HttpRequest, which is only valid during the route callback. */
@@ -14,13 +14,25 @@ export interface RequestHead {
   readonly forwarded: boolean;
   /** Why pre refuses the request (limits, framing, duplicate headers), or null. */
   readonly rejection: Rejection | null;
+  /** How the connection ends after the answer, as the client's Connection header decides it. */
+  readonly connection: ClientConnection;
 }
+
+/**
+ * 'keep-alive': the client did not ask to close. 'close': it did (a `close` token) and uWS does not
+ * know: pre must ask uWS to close (uWS then writes `Connection: close`). 'uws-closes': uWS's own rule
+ * matched (the first Connection value is 5 characters long): uWS closes after the answer by itself and
+ * writes no `Connection: close`, so pre writes the header.
+ */
+export type ClientConnection = 'keep-alive' | 'close' | 'uws-closes';
 
 export type Rejection = RequestRejection;
 
 /** How requests are read: pre's limits, and the header names of trusted-proxy handling (null: none). */
 export interface HeadRules extends RequestLimits {
   readonly forwardedNames?: ReadonlySet<string> | null;
+  /** limit_request_body: a Content-Length over it is refused with 413 (0 or absent: no limit). */
+  readonly limit_request_body?: number;
 }
 
 const HOST = 1;
@@ -29,6 +41,14 @@ const CONTENT_LENGTH = 4;
 const TRANSFER_ENCODING = 8;
 
 const DIGITS = /^\d+$/;
+/** A `close` token in a Connection value (case-insensitive list). */
+const CLOSE_TOKEN = /(?:^|,)[ \t]*close[ \t]*(?:,|$)/i;
+/**
+ * What a target may hold besides what uWS already refuses (space, controls): printable ASCII, the
+ * same set node:http accepts, without `#` (a fragment is not part of a request target). uWS hands
+ * non-ASCII bytes over decoded as UTF-8 (a raw 0xFF arrives as U+FFFD), so any code above 0x7E is refused.
+ */
+const TARGET_OUTSIDE = /[^\x21\x22\x24-\x7e]/;
 
 /**
  * Reads the request head and applies pre's request checks, as the node:http classes do (core's
@@ -36,13 +56,16 @@ const DIGITS = /^\d+$/;
  */
 export function readRequestHead(req: HttpRequest, rules: HeadRules): RequestHead {
   const method = req.getCaseSensitiveMethod();
-  const query = req.getQuery();
-  const url = query ? `${req.getUrl()}?${query}` : req.getUrl();
+  // getQuery() is undefined without a '?' and '' for a target ending in '?': keep the two apart.
+  const query = req.getQuery() as string | undefined;
+  const url = query === undefined ? req.getUrl() : `${req.getUrl()}?${query}`;
   const headers: string[] = [];
   const watched = rules.forwardedNames ?? null;
   let host = '';
   let contentLength = '';
   let transferEncoding = '';
+  let connection: ClientConnection = 'keep-alive';
+  let connectionSeen = false;
   let forwarded = false;
   let single = 0; // bit set of the framing headers seen (repeats are refused by checkRequestHead)
   req.forEach((name, value) => {
@@ -50,6 +73,14 @@ export function readRequestHead(req: HttpRequest, rules: HeadRules): RequestHead
     let bit = 0;
     switch (name.length) {
       case 4: if (name === 'host') { bit = HOST; host = value; } break;
+      case 10:
+        if (name === 'connection') {
+          // uWS reads the first Connection field only, and only its length (5: "close").
+          if (!connectionSeen && value.length === 5) connection = 'uws-closes';
+          else if (connection === 'keep-alive' && CLOSE_TOKEN.test(value)) connection = 'close';
+          connectionSeen = true;
+        }
+        break;
       case 12: if (name === 'content-type') bit = CONTENT_TYPE; break;
       case 14: if (name === 'content-length') { bit = CONTENT_LENGTH; contentLength = value; } break;
       case 17: if (name === 'transfer-encoding') { bit = TRANSFER_ENCODING; transferEncoding = value; } break;
@@ -59,9 +90,10 @@ export function readRequestHead(req: HttpRequest, rules: HeadRules): RequestHead
       forwarded = true;
     }
   });
-  const rejection = checkRequestHead(method, url, headers, rules) ?? framingRejection(method, url, single, contentLength, transferEncoding);
+  const rejection = checkRequestHead(method, url, headers, rules) ?? framingRejection(method, url, single, contentLength, transferEncoding)
+    ?? ((single & CONTENT_LENGTH) !== 0 ? contentLengthRejection(contentLength, rules.limit_request_body ?? 0) : null);
   const hasBody = (single & TRANSFER_ENCODING) !== 0 || ((single & CONTENT_LENGTH) !== 0 && contentLength !== '0');
-  return { method, url, headers, host, hasBody, forwarded, rejection };
+  return { method, url, headers, host, hasBody, forwarded, rejection, connection };
 }
 
 /**
@@ -74,6 +106,7 @@ export function readRequestHead(req: HttpRequest, rules: HeadRules): RequestHead
 function framingRejection(method: string, url: string, single: number, contentLength: string, transferEncoding: string): Rejection | null {
   if (method === 'CONNECT') return { status: 501, reason: 'CONNECT is not supported' };
   if (url.charCodeAt(0) !== 0x2f) return { status: 400, reason: 'Invalid request target' }; // uWS routes origin-form only
+  if (TARGET_OUTSIDE.test(url)) return { status: 400, reason: 'Invalid request target' };
   if ((single & (CONTENT_LENGTH | TRANSFER_ENCODING)) === 0) return null;
   if (single & TRANSFER_ENCODING) {
     if (single & CONTENT_LENGTH) return { status: 400, reason: 'Both Content-Length and Transfer-Encoding' };

@@ -1,5 +1,6 @@
 import type { HttpResponse } from './native.js';
 import type { RequestHead } from './request-head.js';
+import { bodyTooLargeError } from '@pre/core';
 import { forwardInternals } from './internals.js';
 
 /** Pause the socket while this many body bytes wait, unread, in the request stream. */
@@ -84,7 +85,7 @@ const lazyRequests: boolean = (() => {
   try {
     const probe = new Request('http://probe.invalid/');
     if (!forwardInternals(UwsRequest.prototype, probe, (r: UwsRequest) => r.materialize())) return false;
-    const head: RequestHead = { method: 'POST', url: '/p?q=1', headers: ['x-a', '1', 'x-a', '2'], host: 'h', hasBody: false, forwarded: false, rejection: null };
+    const head: RequestHead = { method: 'POST', url: '/p?q=1', headers: ['x-a', '1', 'x-a', '2'], host: 'h', hasBody: false, forwarded: false, rejection: null, connection: 'keep-alive' };
     const lazy = new UwsRequest(head, 'http://h/p?q=1', undefined) as unknown as Request;
     const copy = new Request(lazy);
     return lazy instanceof Request && copy.url === 'http://h/p?q=1' && copy.method === 'POST' && copy.headers.get('x-a') === '1, 2';
@@ -108,6 +109,10 @@ function appendHeaders(target: Headers, flat: readonly string[]): void {
 export interface BodyWatcher {
   bodyEnded(): void;
   failBody: ((err: Error) => void) | undefined;
+  /** limit_request_body (0: none). */
+  readonly bodyLimit: number;
+  /** The body crossed `bodyLimit`: its stream has failed with `err`; the request is to be cut off. */
+  bodyOverLimit(err: Error): void;
 }
 
 /**
@@ -127,11 +132,16 @@ export function toWebRequest(head: RequestHead, res: HttpResponse, secure: boole
   return request;
 }
 
-/** Chunks are copied (uWS reuses its buffer); the socket is paused while the app is not reading. */
-function bodyStream(res: HttpResponse, watcher: BodyWatcher): ReadableStream<Uint8Array> {
+/**
+ * Chunks are copied (uWS reuses its buffer); the socket is paused while the app is not reading. Bytes
+ * are counted against limit_request_body: uWS holds a body to its Content-Length (checked against the
+ * limit before the app ran), so this is the second line, should a body ever come otherwise.
+ */
+export function bodyStream(res: HttpResponse, watcher: BodyWatcher): ReadableStream<Uint8Array> {
   let controller!: ReadableStreamDefaultController<Uint8Array>;
   let paused = false;
   let done = false;
+  let left = watcher.bodyLimit > 0 ? watcher.bodyLimit : Infinity;
   watcher.failBody = (err) => {
     if (done) return;
     done = true;
@@ -139,6 +149,14 @@ function bodyStream(res: HttpResponse, watcher: BodyWatcher): ReadableStream<Uin
   };
   res.onData((chunk, isLast) => {
     if (done) return;
+    left -= chunk.byteLength;
+    if (left < 0) {
+      done = true;
+      const err = bodyTooLargeError(watcher.bodyLimit);
+      controller.error(err);
+      watcher.bodyOverLimit(err);
+      return;
+    }
     if (chunk.byteLength > 0) controller.enqueue(new Uint8Array(chunk.slice(0)));
     if (isLast) {
       done = true;

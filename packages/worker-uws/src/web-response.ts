@@ -16,6 +16,18 @@ export interface ResponseState {
   wake?: (() => void) | undefined;
 }
 
+/**
+ * How the connection ends after the response. 'close': pre asks uWS to close, and uWS writes
+ * `Connection: close`. 'uws-closes': uWS closes by itself (the client said close) and writes no
+ * Connection header, so pre writes it.
+ */
+export type Closing = 'keep-alive' | 'close' | 'uws-closes';
+
+/** Statuses that never carry a body nor Content-Length (RFC 9110 §8.6, §15.4.5); 1xx never reach the writer. */
+function bodyless(status: number): boolean {
+  return status === 204 || status === 304;
+}
+
 /** Headers uWS writes itself (Content-Length, chunked encoding, Connection). */
 const OWN_HEADERS = new Set(['content-length', 'transfer-encoding', 'connection', 'keep-alive']);
 
@@ -32,13 +44,14 @@ export function statusLine(status: number, statusText = ''): string {
   return line;
 }
 
-function writeHead(res: HttpResponse, response: Response): void {
+function writeHead(res: HttpResponse, response: Response, closing: Closing): void {
   res.writeStatus(statusLine(response.status, response.statusText));
   for (const [name, value] of response.headers) {
     if (name === 'set-cookie' || OWN_HEADERS.has(name)) continue;
     res.writeHeader(name, value);
   }
   if (response.headers.has('set-cookie')) for (const cookie of response.headers.getSetCookie()) res.writeHeader('set-cookie', cookie);
+  if (closing === 'uws-closes') res.writeHeader('connection', 'close');
 }
 
 /**
@@ -51,7 +64,7 @@ export function writeWebResponse(
   res: HttpResponse,
   response: Response,
   head: boolean,
-  closeConnection: boolean,
+  closing: Closing,
   state: ResponseState,
   corked: boolean,
 ): Written | Promise<Written> {
@@ -61,21 +74,23 @@ export function writeWebResponse(
       res.writeStatus(statusLine(parts.status));
       const headers = parts.headers;
       for (let i = 0; i < headers.length; i += 2) if (!OWN_HEADERS.has(headers[i]!)) res.writeHeader(headers[i]!, headers[i + 1]!);
+      if (closing === 'uws-closes') res.writeHeader('connection', 'close');
     };
-    return endInMemory(res, writeParts, parts.status, parts.body, head, closeConnection, state, corked);
+    return endInMemory(res, writeParts, parts.status, parts.body, head, closing, state, corked);
   }
   const source = inMemoryResponseBody(response)?.source;
   if (source !== undefined || response.body === null || head) {
     if (head || source === undefined) response.body?.cancel().catch(() => {});
-    return endInMemory(res, () => writeHead(res, response), response.status, source ?? null, head, closeConnection, state, corked);
+    return endInMemory(res, () => writeHead(res, response, closing), response.status, source ?? null, head, closing, state, corked);
   }
-  return streamBody(res, response, response.body.getReader(), closeConnection, state);
+  return streamBody(res, response, response.body.getReader(), closing, state);
 }
 
 /**
  * Sends the head (`writeHeads`) and an in-memory body in one corked call. Bytes go through `tryEnd`:
  * what the socket cannot take now is sent from `onWritable`, straight from `body` (uWS's `end()` would
  * copy the rest into its own buffer). With `closeConnection`, `end()` (tryEnd cannot close).
+ * A 204 or 304 goes out without Content-Length (`endWithoutBody()` with no argument writes none).
  */
 function endInMemory(
   res: HttpResponse,
@@ -83,22 +98,30 @@ function endInMemory(
   status: number,
   body: string | Uint8Array | null,
   head: boolean,
-  closeConnection: boolean,
+  closing: Closing,
   state: ResponseState,
   corked: boolean,
 ): Written | Promise<Written> {
-  const total = body === null ? 0 : byteLength(body);
+  const closeConnection = closing !== 'keep-alive';
+  const noBody = bodyless(status);
+  const total = body === null || noBody ? 0 : byteLength(body);
   let done = true;
   let base = 0;
   const send = (): void => {
     writeHeads();
-    if (head) {
+    if (noBody) {
+      // Without an argument uWS writes no Content-Length, but it cannot be told to close then: when
+      // pre itself closes (draining, keepalive 0) it sends `Content-Length: 0` and closes.
+      if (closing === 'close') res.endWithoutBody(0, true);
+      else res.endWithoutBody();
+    }
+    else if (head) {
       // This uWS build's endWithoutBody(length > 0) leaves the response unfinished (a synchronous
       // route then aborts the process), and any argument counts as a length: write the headers ourselves.
       if (total === 0) res.endWithoutBody(0, closeConnection);
       else {
         res.writeHeader('content-length', String(total));
-        if (closeConnection) res.writeHeader('connection', 'close');
+        if (closing === 'close') res.writeHeader('connection', 'close'); // 'uws-closes': writeHeads did
         res.endWithoutBody();
       }
     }
@@ -135,7 +158,7 @@ async function streamBody(
   res: HttpResponse,
   response: Response,
   reader: ReadableStreamDefaultReader<Uint8Array>,
-  closeConnection: boolean,
+  closing: Closing,
   state: ResponseState,
 ): Promise<Written> {
   const status = response.status;
@@ -154,7 +177,7 @@ async function streamBody(
       bytes += chunk.byteLength;
       let ok = true;
       res.cork(() => {
-        if (!started) writeHead(res, response);
+        if (!started) writeHead(res, response, closing);
         started = true;
         ok = res.write(chunk);
       });
@@ -176,8 +199,8 @@ async function streamBody(
   }
   if (!state.aborted) {
     res.cork(() => {
-      if (!started) writeHead(res, response);
-      res.end(undefined, closeConnection);
+      if (!started) writeHead(res, response, closing);
+      res.end(undefined, closing !== 'keep-alive');
     });
   }
   return { status, bytes };

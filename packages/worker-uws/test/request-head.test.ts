@@ -2,9 +2,11 @@ import { describe, expect, it } from 'vitest';
 import type { HttpRequest } from '../src/native.js';
 import { maxHeaderBytes, readRequestHead, type HeadRules } from '../src/request-head.js';
 
-/** What readRequestHead reads of uWS's HttpRequest, over plain data. */
+/** What readRequestHead reads of uWS's HttpRequest, over plain data (getQuery: undefined without '?', as uWS). */
 function uwsRequest(method: string, url: string, headers: [string, string][]): HttpRequest {
-  const [path, query = ''] = url.split('?');
+  const at = url.indexOf('?');
+  const path = at < 0 ? url : url.slice(0, at);
+  const query = at < 0 ? undefined : url.slice(at + 1);
   return {
     getCaseSensitiveMethod: () => method,
     getUrl: () => path,
@@ -33,8 +35,41 @@ describe('readRequestHead', () => {
     ['a coding before chunked', uwsRequest('POST', '/', [['transfer-encoding', 'gzip, chunked']]), rules, 501],
     ['chunked not last', uwsRequest('POST', '/', [['transfer-encoding', 'chunked, gzip']]), rules, 400],
     ['CONNECT', uwsRequest('CONNECT', '/', []), rules, 501],
+    ['a Content-Length over limit_request_body', uwsRequest('POST', '/', [['content-length', '1025']]), { ...rules, limit_request_body: 1024 }, 413],
+    ['a fragment in the path', uwsRequest('GET', '/a#frag', []), rules, 400],
+    ['a fragment in the query', uwsRequest('GET', '/a?b#c', []), rules, 400],
+    ['a non-ASCII target (uWS decodes 0xFF to U+FFFD)', uwsRequest('GET', '/\uFFFD', []), rules, 400],
+    ['a UTF-8 target', uwsRequest('GET', '/caf\u00e9', []), rules, 400],
+    ['DEL in the target', uwsRequest('GET', '/a\x7f', []), rules, 400],
   ] as const)('refuses %s', (_, req, given, status) => {
     expect(readRequestHead(req, given).rejection?.status).toBe(status);
+  });
+
+  it('serves a Content-Length at limit_request_body, and any with limit_request_body 0', () => {
+    expect(readRequestHead(uwsRequest('POST', '/', [['content-length', '1024']]), { ...rules, limit_request_body: 1024 }).rejection).toBeNull();
+    expect(readRequestHead(uwsRequest('POST', '/', [['content-length', '99999999999']]), { ...rules, limit_request_body: 0 }).rejection).toBeNull();
+  });
+
+  it('keeps an empty query apart from none', () => {
+    expect(readRequestHead(uwsRequest('GET', '/q?', []), rules).url).toBe('/q?');
+    expect(readRequestHead(uwsRequest('GET', '/q', []), rules).url).toBe('/q');
+  });
+
+  it('serves the printable ASCII node:http accepts in a target', () => {
+    expect(readRequestHead(uwsRequest('GET', '/a|b{c}"d"<e>^`\\~%20?x=1&y=[2]', []), rules).rejection).toBeNull();
+  });
+
+  it.each([
+    [[], 'keep-alive'],
+    [[['connection', 'keep-alive']], 'keep-alive'],
+    [[['connection', 'close']], 'uws-closes'],
+    [[['connection', 'CLOSE']], 'uws-closes'],
+    [[['connection', 'abcde']], 'uws-closes'], // uWS's rule is the length of the first value
+    [[['connection', 'keep-alive, close']], 'close'],
+    [[['connection', 'Upgrade'], ['connection', ' close ']], 'close'],
+    [[['connection', 'closed-ish']], 'keep-alive'],
+  ] as const)('reads Connection %j as %s', (fields, expected) => {
+    expect(readRequestHead(uwsRequest('GET', '/', [...fields] as [string, string][]), rules).connection).toBe(expected);
   });
 
   it('applies no limit that is 0', () => {

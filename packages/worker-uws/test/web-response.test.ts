@@ -23,7 +23,7 @@ describe('writeWebResponse', () => {
   it('sends an in-memory body in one call, without the headers uWS writes itself', async () => {
     const { res, calls } = recordingResponse();
     const response = new Response('hello', { status: 201, headers: { 'x-a': '1', 'content-length': '5', connection: 'keep-alive' } });
-    const written = await writeWebResponse(res, response, false, false, state(), true);
+    const written = await writeWebResponse(res, response, false, 'keep-alive', state(), true);
     expect(written).toEqual({ status: 201, bytes: 5 });
     expect(calls).toEqual([
       ['status', '201 Created'],
@@ -38,15 +38,32 @@ describe('writeWebResponse', () => {
     const headers = new Headers();
     headers.append('set-cookie', 'a=1');
     headers.append('set-cookie', 'b=2');
-    await writeWebResponse(res, new Response(null, { headers }), false, false, state(), true);
+    await writeWebResponse(res, new Response(null, { headers }), false, 'keep-alive', state(), true);
     expect(calls.filter(([kind]) => kind === 'header')).toEqual([['header', 'set-cookie', 'a=1'], ['header', 'set-cookie', 'b=2']]);
   });
 
   it('answers HEAD with the length and no body, closing when asked', async () => {
     const { res, calls } = recordingResponse();
-    const written = await writeWebResponse(res, new Response('four'), true, true, state(), true);
+    const written = await writeWebResponse(res, new Response('four'), true, 'close', state(), true);
     expect(written).toEqual({ status: 200, bytes: 0 });
     expect(calls.slice(-3)).toEqual([['header', 'content-length', '4'], ['header', 'connection', 'close'], ['endWithoutBody']]);
+  });
+
+  it('writes Connection: close itself when uWS closes on its own (it writes none then)', async () => {
+    const { res, calls } = recordingResponse();
+    await writeWebResponse(res, new Response('x'), false, 'uws-closes', state(), true);
+    expect(calls.slice(-2)).toEqual([['header', 'connection', 'close'], ['end', 'x', true]]);
+  });
+
+  it.each([204, 304])('ends a %i without Content-Length (endWithoutBody with no argument)', async (status) => {
+    for (const make of [() => new Response(null, { status }), () => new Response(null, { status, headers: new Headers({ 'x-a': '1' }) })]) {
+      const { res, calls } = recordingResponse();
+      expect(await writeWebResponse(res, make(), false, 'keep-alive', state(), true)).toEqual({ status, bytes: 0 });
+      expect(calls.at(-1)).toEqual(['endWithoutBody']);
+      const head = recordingResponse();
+      await writeWebResponse(head.res, make(), true, 'uws-closes', state(), true);
+      expect(head.calls.slice(-2)).toEqual([['header', 'connection', 'close'], ['endWithoutBody']]);
+    }
   });
 
   it('reads a streamed body and counts its bytes', async () => {
@@ -55,7 +72,7 @@ describe('writeWebResponse', () => {
       start(c) { c.enqueue(new TextEncoder().encode('ab')); c.enqueue(new TextEncoder().encode('cde')); c.close(); },
     });
     Object.assign(res, { write: (chunk: Uint8Array) => (calls.push(['write', Buffer.from(chunk).toString()]), true) });
-    const written = await writeWebResponse(res, new Response(stream), false, true, state(), false);
+    const written = await writeWebResponse(res, new Response(stream), false, 'close', state(), false);
     expect(written).toEqual({ status: 200, bytes: 5 });
     expect(calls.filter(([kind]) => kind === 'write' || kind === 'end')).toEqual([['write', 'ab'], ['write', 'cde'], ['end', '', true]]);
   });

@@ -216,6 +216,72 @@ describe.skipIf(!nativeUwsAvailable)('uws: framing', () => {
     }
   });
 
+  it('keeps an empty query apart from none: GET /q? reaches the app as /q?', async () => {
+    const { port } = await startUws();
+    const empty = await raw(port, `GET /q? HTTP/1.1\r\n${H}Connection: close\r\n\r\n`);
+    expect(jsonBody(empty.text)).toMatchObject({ rawUrl: '/q?', url: `http://x/q?` });
+    const none = await raw(port, `GET /q HTTP/1.1\r\n${H}Connection: close\r\n\r\n`);
+    expect(jsonBody(none.text)).toMatchObject({ rawUrl: '/q', url: 'http://x/q' });
+  });
+
+  const badTargets: [string, string][] = [
+    ['a fragment', '/a#frag'],
+    ['a fragment after the query', '/a?b#c'],
+    ['a raw 0xFF byte', '/\xff'],
+    ['UTF-8 bytes', '/caf\xc3\xa9'],
+    ['DEL', '/a\x7fb'],
+  ];
+  it.each(badTargets)('refuses a target with %s with 400 and closes', async (_name, target) => {
+    const { pre, port } = await startUws();
+    const res = await raw(port, Buffer.from(`GET ${target} HTTP/1.1\r\n${H}\r\n`, 'latin1'));
+    expect(statusOf(res.text)).toBe(400);
+    expect(res.text).toMatch(/\r\nconnection: close\r\n/i);
+    expect(res.closed).toBe(true);
+    await pre.waitForLog(/Rejected request from .* with 400: Invalid request target/);
+    // The printable ASCII that node:http serves is served here too.
+    const fine = await raw(port, `GET /a|b{c}"d"^\`~ HTTP/1.1\r\n${H}Connection: close\r\n\r\n`);
+    expect(jsonBody(fine.text)).toMatchObject({ rawUrl: '/a|b{c}"d"^`~' });
+  });
+
+  it.each(['close', 'Close', 'keep-alive, close'])('answers Connection: %s with one Connection: close, then closes', async (value) => {
+    const { port } = await startUws();
+    const res = await raw(port, `GET /c HTTP/1.1\r\n${H}Connection: ${value}\r\n\r\n`);
+    expect(statusOf(res.text)).toBe(200);
+    const head = res.text.slice(0, res.text.indexOf('\r\n\r\n'));
+    expect(head.match(/\r\nconnection: close(?=\r\n|$)/gi)).toHaveLength(1);
+    expect(res.closed).toBe(true);
+    expect(res.ms).toBeLessThan(4000); // closed by the server, not by the client giving up
+    // A refusal after such a header says close once too.
+    const refused = await raw(port, `GET /a#f HTTP/1.1\r\n${H}Connection: ${value}\r\n\r\n`);
+    expect(statusOf(refused.text)).toBe(400);
+    expect(refused.text.match(/\r\nconnection: close\r\n/gi)).toHaveLength(1);
+  });
+
+  it.each([204, 304])('answers %i without Content-Length or a body, and keeps the connection', async (status) => {
+    const { port } = await startUws();
+    const res = await raw(port, [
+      `GET /status?code=${status} HTTP/1.1\r\n${H}\r\n`,
+      `HEAD /status?code=${status} HTTP/1.1\r\n${H}\r\n`,
+      `GET /after HTTP/1.1\r\n${H}Connection: close\r\n\r\n`,
+    ]);
+    const answers = res.text.split(/(?=HTTP\/1\.1 )/);
+    expect(answers.map(statusOf)).toEqual([status, status, 200]);
+    for (const answer of answers.slice(0, 2)) {
+      expect(answer).toMatch(/\r\nx-status: yes\r\n/i);
+      expect(answer).not.toMatch(/\r\n(content-length|transfer-encoding):/i);
+      expect(answer.endsWith('\r\n\r\n')).toBe(true); // no body
+    }
+    expect(jsonBody(answers[2]!)).toMatchObject({ rawUrl: '/after' });
+    expect(res.closed).toBe(true);
+    // With the client's Connection: close: no Content-Length either, Connection: close, and the close.
+    const closing = await raw(port, `GET /status?code=${status} HTTP/1.1\r\n${H}Connection: close\r\n\r\n`);
+    expect(statusOf(closing.text)).toBe(status);
+    expect(closing.text).not.toMatch(/\r\ncontent-length:/i);
+    expect(closing.text).toMatch(/\r\nconnection: close\r\n/i);
+    expect(closing.closed).toBe(true);
+    expect(closing.ms).toBeLessThan(4000);
+  });
+
   it('gives the app the raw view: lower-cased header names in order, HTTP/1.1, and Content-Length bodies', async () => {
     const { port } = await startUws();
     const res = await raw(port, `POST /echo HTTP/1.1\r\nHost: x\r\nX-Custom: Some Value\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello`);

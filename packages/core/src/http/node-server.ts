@@ -5,7 +5,8 @@ import type { HttpDrain } from './drain.js';
 import { acceptProxyProtocol } from './proxy-protocol.js';
 import { parserLimits } from './request-checks.js';
 import { enforceRequestDeadlines } from './request-deadlines.js';
-import { createRequestListener, type RequestListenerOptions } from './request-listener.js';
+import { bodyLimitedMessage } from './body-limit.js';
+import { checkContinue, createRequestListener, type RequestListenerOptions } from './request-listener.js';
 import { CheckedIncomingMessage } from './trailer-checks.js';
 import type { ServedApp } from './request-reporter.js';
 import { tlsOptions } from './tls.js';
@@ -30,8 +31,9 @@ export function createNodeServer(served: ServedApp, drain: HttpDrain, options: R
     noDelay: true,
     insecureHTTPParser: false,
     requireHostHeader: true,
-    // Checks forbidden trailer fields before the app sees the end of the body (trailer-checks.ts).
-    IncomingMessage: CheckedIncomingMessage,
+    // Checks forbidden trailer fields before the app sees the end of the body (trailer-checks.ts), and
+    // counts body bytes against limit_request_body when it is set (body-limit.ts).
+    IncomingMessage: settings.limit_request_body > 0 ? bodyLimitedMessage(settings.limit_request_body) : CheckedIncomingMessage,
     ...parserLimits(settings),
   };
   const listener = createRequestListener(served, { scheme: tls ? 'https' : 'http', ...options });
@@ -43,6 +45,8 @@ export function createNodeServer(served: ServedApp, drain: HttpDrain, options: R
   }
   server.maxHeadersCount = parserLimits(settings).maxHeadersCount;
   server.maxConnections = settings.worker_connections;
+  // Expect: 100-continue goes through pre's checks before the 100: a body over the limit is never sent.
+  if (settings.limit_request_body > 0) server.on('checkContinue', checkContinue(listener));
   server.on('clientError', createClientErrorHandler(log));
   server.on('connect', createConnectHandler(log));
   // A server that is handed connections without listening (sync) gets no timeouts from node itself.

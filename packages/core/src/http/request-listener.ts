@@ -3,6 +3,7 @@ import { fetchToNodeListener } from '../app/fetch-adapter.js';
 import type { NodeListener } from '../app/load.js';
 import type { RequestInfo } from '../hooks.js';
 import { countResponseBytes, nodeAccessLogEntry } from './access-entry.js';
+import { contentLengthRejection, declaredContentLength } from './body-limit.js';
 import { ForwardedHeaders } from './forwarded.js';
 import { checkRequest } from './request-checks.js';
 import { isRefused, markRefused, type CheckedIncomingMessage } from './trailer-checks.js';
@@ -11,6 +12,21 @@ import type { ServedApp } from './request-reporter.js';
 export interface RequestListenerOptions {
   /** The scheme fetch-style apps see in `request.url`. */
   readonly scheme?: 'http' | 'https';
+}
+
+const AWAITS_CONTINUE = Symbol('pre.awaitsContinue');
+type ContinueResponse = ServerResponse & { [AWAITS_CONTINUE]?: true };
+
+/**
+ * The server's 'checkContinue' listener (set when limit_request_body is above 0): the request goes
+ * through `listener`'s checks first, which answer `100 Continue` only to a request they accept, so a
+ * client announcing a body over the limit gets 413 without sending it.
+ */
+export function checkContinue(listener: (req: IncomingMessage, res: ServerResponse) => void): (req: IncomingMessage, res: ServerResponse) => void {
+  return (req, res) => {
+    (res as ContinueResponse)[AWAITS_CONTINUE] = true;
+    listener(req, res);
+  };
 }
 
 /**
@@ -29,6 +45,7 @@ export function createRequestListener(served: ServedApp, options: RequestListene
   const countBytes = logAccess || hooks;
   const closeAfterResponse = settings.keepalive === 0;
   const forwarded = new ForwardedHeaders(settings);
+  const bodyLimit = settings.limit_request_body;
 
   const fail = (req: IncomingMessage, res: ServerResponse, err: unknown): void => {
     log.exception(`Error handling request ${req.method} ${req.url}`, err);
@@ -56,7 +73,8 @@ export function createRequestListener(served: ServedApp, options: RequestListene
     if (isRefused(req.socket)) return;
     (req as CheckedIncomingMessage).response = res;
     // First, so hooks, the access log and the app all see the client as the trusted proxy names it.
-    const rejection = forwarded.apply(req) ?? checkRequest(req, settings);
+    const rejection = forwarded.apply(req) ?? checkRequest(req, settings)
+      ?? (bodyLimit > 0 ? contentLengthRejection(declaredContentLength(req.rawHeaders), bodyLimit) : null);
     const started = performance.now();
     const startTime = logAccess ? Date.now() : 0;
     if (closeAfterResponse) res.shouldKeepAlive = false;
@@ -80,6 +98,7 @@ export function createRequestListener(served: ServedApp, options: RequestListene
       res.end(body);
       return;
     }
+    if ((res as ContinueResponse)[AWAITS_CONTINUE]) res.writeContinue();
     if (info) served.requestStarted(info).then(() => invoke(req, res), (err: unknown) => fail(req, res, err));
     else invoke(req, res);
   };

@@ -55,7 +55,11 @@ export class CheckedIncomingMessage extends IncomingMessage {
   response: ServerResponse | null = null;
   declare [TRAILERS]: string[];
 
-  #refuse(rejection: RequestRejection): void {
+  /**
+   * Refuses the request after the app has started (a forbidden trailer, a body over limit_request_body):
+   * `rejection` and a close if the response has not started, else the connection is cut. Its stream never ends.
+   */
+  refuse(rejection: RequestRejection): void {
     this.push = pushWithoutEnd;
     markRefused(this.socket);
     const res = this.response;
@@ -80,7 +84,7 @@ export class CheckedIncomingMessage extends IncomingMessage {
         this[TRAILERS] = lines;
         if (lines.length === 0) return;
         const rejection = checkTrailers(lines);
-        if (rejection) this.#refuse(rejection);
+        if (rejection) this.refuse(rejection);
       },
     });
   }

@@ -114,6 +114,12 @@ export const SETTINGS = {
     short: 'The maximum size of one request header field, in bytes (0: unlimited).',
     desc: 'A header field (name, colon and value) longer than this gets `431 Request Header Fields Too Large` and the connection is closed. 0 means no limit. Gunicorn\'s default, 8190.',
   }),
+  limit_request_body: setting({
+    name: 'limit_request_body', section: 'Security', cli: ['--limit-request-body'], meta: 'BYTES', kind: 'int',
+    validate: v.int(0), default: 0,
+    short: 'The maximum size of a request body, in bytes (0: unlimited).',
+    desc: 'A request whose `Content-Length` is over this gets `413` and `Connection: close` before the app runs (with `Expect: 100-continue`, instead of the `100 Continue`). A chunked body is counted as it arrives: when it crosses the limit the client gets `413` and the connection closes if the response has not started, else the connection is closed; the app never gets the bytes over the limit, and its body stream fails (`PRE_ERR_BODY_TOO_LARGE`). Refused requests appear in the access log and metrics. 0 means no limit, as in Gunicorn (which has no such setting): the right value depends on the app (about 1 MB for a JSON API, far more for uploads), so pre does not guess one. Set it wherever the app buffers bodies (see [security.md](security.md#request-bodies)). Same meaning as nginx\'s `client_max_body_size`. A worker class that does not declare the `limitRequestBody` capability refuses a value above 0.',
+  }),
 
   headers_timeout: setting({
     name: 'headers_timeout', section: 'Security', cli: ['--headers-timeout'], meta: 'SECONDS', kind: 'number',

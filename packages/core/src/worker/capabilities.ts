@@ -8,7 +8,7 @@ import { SETTINGS, type SettingName, type Settings } from '../settings/registry.
 /**
  * What a worker class can honour. A class declares it with `static capabilities`; pre refuses, at
  * start-up, in `--check-config` and on HUP, any setting or app the chosen class cannot honour,
- * instead of letting the class ignore it. More will come (`http2`, `limitRequestBody`).
+ * instead of letting the class ignore it. More will come (`http2`).
  */
 export interface WorkerCapabilities {
   /** Serves HTTPS: certfile, keyfile, ca_certs, cert_reqs, ciphers, tls_min_version, the ssl_context hook. */
@@ -41,6 +41,8 @@ export interface WorkerCapabilities {
   readonly fetchApps: boolean;
   /** Serves the `websocket` handlers an app exports. */
   readonly websockets: boolean;
+  /** Enforces limit_request_body: 413 for a declared Content-Length over it, a body cut off when it crosses it. */
+  readonly limitRequestBody: boolean;
 }
 
 export type Capability = keyof WorkerCapabilities;
@@ -65,6 +67,7 @@ export const DEFAULT_CAPABILITIES: WorkerCapabilities = Object.freeze({
   nodeApps: true,
   fetchApps: true,
   websockets: false,
+  limitRequestBody: false,
 });
 
 const CAPABILITY_NAMES = Object.keys(DEFAULT_CAPABILITIES) as Capability[];
@@ -86,6 +89,7 @@ export const CAPABILITY_LABELS: Readonly<Record<Capability, string>> = {
   nodeApps: 'Node request listeners',
   fetchApps: 'fetch apps',
   websockets: 'WebSockets',
+  limitRequestBody: 'request body limit',
 };
 
 /** A class as far as capabilities go: what it declares, and whether it binds its own sockets. */
@@ -149,6 +153,7 @@ export const SETTING_RULES: readonly Rule[] = [
   nonDefault('worker_connections', 'workerConnections'),
   nonDefault('backlog', 'backlog'),
   { setting: 'threads', capability: 'threads', applies: (s) => s.threads > 1 },
+  { setting: 'limit_request_body', capability: 'limitRequestBody', applies: (s) => s.limit_request_body > 0 },
 ];
 
 /**
