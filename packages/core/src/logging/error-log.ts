@@ -227,10 +227,12 @@ function errorLogTimestamp(now: number): string {
   return cachedTimestamp;
 }
 
-/** pino's `err` object: the constructor's name, the message, and the stack with its causes. */
+/** pino's `err` object: the error's name (else its constructor's), the message, and the stack with its causes. */
 function jsonError(err: unknown): JsonError {
   let type: string = typeof err;
-  if (typeof err === 'object' && err !== null) {
+  if (err instanceof Error && typeof err.name === 'string' && err.name !== '') {
+    type = err.name; // TypeError, PreError; also right for an error rebuilt from a worker thread's message
+  } else if (typeof err === 'object' && err !== null) {
     try {
       type = (err as { constructor?: { name?: unknown } }).constructor?.name as string;
       if (typeof type !== 'string' || type === '') type = 'Object';
@@ -241,8 +243,8 @@ function jsonError(err: unknown): JsonError {
   return { type, message: errorText(err), stack: describeError(err) };
 }
 
-/** The stack (or String(err)), followed by the stacks of its causes. */
-function describeError(err: unknown): string {
+/** The stack (or String(err)), followed by the stacks of its causes. @internal */
+export function describeError(err: unknown): string {
   let text = stackOf(err);
   let current = err;
   const seen = new Set<unknown>([err]);
