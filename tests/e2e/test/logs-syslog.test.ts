@@ -14,6 +14,18 @@ afterEach(async () => {
 });
 
 const APP = path.join(FIXTURES, 'logs-app.js');
+/** unix-dgram is a native addon built at install for one Node ABI (CI reruns the suite on Node 22 and 24 without rebuilding). */
+type UnixDgram = { createSocket(type: 'unix_dgram', onMessage: (data: Buffer) => void): { bind(path: string): void; close(): void } };
+function loadUnixDgram(): UnixDgram | null {
+  try {
+    return createRequire(path.join(ROOT, 'packages/core/package.json'))('unix-dgram') as UnixDgram;
+  } catch {
+    return null;
+  }
+}
+const unixDgram = loadUnixDgram();
+const NO_UNIX_DGRAM = `unix-dgram is not built for Node ${process.versions.node} (ABI ${process.versions.modules})`;
+
 /** local0 (16) × 8 + info (6) */
 const LOCAL0_INFO = 134;
 
@@ -114,9 +126,8 @@ describe('syslog', () => {
     }
   });
 
-  it('unix datagram socket (as /dev/log)', async () => {
-    const require = createRequire(path.join(ROOT, 'packages/core/package.json'));
-    const unix = require('unix-dgram') as { createSocket(type: 'unix_dgram', onMessage: (data: Buffer) => void): { bind(path: string): void; close(): void } };
+  it.skipIf(unixDgram === null)(`unix datagram socket (as /dev/log)${unixDgram === null ? ` — ${NO_UNIX_DGRAM}` : ''}`, async () => {
+    const unix = unixDgram!;
     const dir = mkdtempSync(path.join(os.tmpdir(), 'pre-syslog-unix-'));
     const socketPath = path.join(dir, 'log');
     const messages: string[] = [];
@@ -127,6 +138,12 @@ describe('syslog', () => {
     await pre.ready(0);
     await waitFor(() => messages.some((m) => m.includes('Booting worker')), 'a line on the unix socket');
     expect(messages.some((m) => m.startsWith(`<30>pre.ux.error: [${pre.pid}] Starting pre `))).toBe(true); // daemon (3) × 8 + info
+  });
+
+  it.skipIf(unixDgram !== null)(`unix datagram socket without unix-dgram: pre refuses to start and says why (${unixDgram === null ? NO_UNIX_DGRAM : 'it is built here'})`, async () => {
+    const { code, stderr } = await runPre([APP, '-b', '127.0.0.1:0', '--log-syslog', '--log-syslog-to', 'unix:///dev/log']);
+    expect(code).not.toBe(0);
+    expect(stderr).toMatch(/syslog_addr 'unix:\/\/\/dev\/log': a unix datagram socket needs the optional package 'unix-dgram'/);
   });
 
   it('unix stream socket (#stream)', async () => {
