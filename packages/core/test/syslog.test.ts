@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { defaultSyslogAddress, parseSyslogAddress } from '../src/logging/syslog-address.js';
-import { formatSyslogMessage, SyslogSink } from '../src/logging/syslog.js';
+import { formatSyslogMessage } from '../src/logging/syslog-format.js';
+import { SyslogSink } from '../src/logging/syslog.js';
 import { captureOutput } from '../src/logging/capture-output.js';
 
 describe('syslog_addr', () => {

@@ -1,12 +1,13 @@
 import { createSocket as createUdpSocket, type Socket as UdpSocket } from 'node:dgram';
-import { createRequire } from 'node:module';
 import { connect as netConnect, isIP, type Socket } from 'node:net';
-import { PreError } from '../errors.js';
 import type { SyslogAddress } from './syslog-address.js';
+import { formatSyslogMessage } from './syslog-format.js';
+import { LoggerTransport } from './syslog-logger.js';
 
 /** Sends one syslog message; never throws, never blocks, never keeps the process alive. */
 export interface SyslogTransport {
-  send(message: string): void;
+  /** `body` is one line (line breaks already escaped); the transport adds `<priority>` and the tag. */
+  send(priority: number, body: string): void;
   close(): void;
 }
 
@@ -18,24 +19,43 @@ const MAX_BACKLOG_BYTES = 1024 * 1024;
 const FIRST_RETRY_MS = 250;
 const MAX_RETRY_MS = 10_000;
 
-export function createSyslogTransport(address: SyslogAddress, where: string, report: ProblemReporter): SyslogTransport {
+/**
+ * The transport for an address. `tag` is the program name in each message; `where` is the address as the
+ * user wrote it, for messages. Throws PRE_ERR_BAD_SETTING when a unix datagram socket cannot be reached
+ * (no util-linux logger).
+ */
+export function createSyslogTransport(address: SyslogAddress, tag: string, where: string, report: ProblemReporter): SyslogTransport {
   switch (address.transport) {
     case 'udp':
-      return new UdpTransport(address.host, address.port, where, report);
+      return withTag(new UdpTransport(address.host, address.port, where, report), tag);
     case 'tcp':
-      return new StreamTransport({ host: address.host, port: address.port }, where, report);
+      return withTag(new StreamTransport({ host: address.host, port: address.port }, where, report), tag);
     case 'unix-stream':
-      return new StreamTransport({ path: address.path }, where, report);
+      return withTag(new StreamTransport({ path: address.path }, where, report), tag);
     case 'unix-dgram':
-      return new UnixDatagramTransport(address.path, where, report);
+      return new LoggerTransport({ path: address.path, tag, where, report });
   }
+}
+
+/** A socket we write whole messages to ourselves. */
+interface MessageSender {
+  send(message: string): void;
+  close(): void;
+}
+
+/** Gunicorn's `<PRI>tag: body`, written by us (over a unix datagram socket, logger(1) writes the header). */
+function withTag(sender: MessageSender, tag: string): SyslogTransport {
+  return {
+    send: (priority, body) => sender.send(formatSyslogMessage(priority, tag, body)),
+    close: () => sender.close(),
+  };
 }
 
 /**
  * UDP: one datagram per message. The socket is connected once (one name lookup, not one per line);
  * messages logged before that are held, within MAX_BACKLOG_BYTES.
  */
-class UdpTransport implements SyslogTransport {
+class UdpTransport implements MessageSender {
   readonly #socket: UdpSocket;
   #ready = false;
   #held: Buffer[] = [];
@@ -98,7 +118,7 @@ class UdpTransport implements SyslogTransport {
  * MAX_BACKLOG_BYTES, beyond which they are dropped: a dead or stuck collector never blocks a write or
  * an exit (the socket and the retry timer are unref'd).
  */
-class StreamTransport implements SyslogTransport {
+class StreamTransport implements MessageSender {
   #socket: Socket | null = null;
   #connected = false;
   #held: string[] = [];
@@ -168,74 +188,5 @@ class StreamTransport implements SyslogTransport {
     });
     // A collector that sends nothing back still must not fill our memory: we never read.
     socket.resume();
-  }
-}
-
-interface UnixDgramSocket {
-  send(buf: Buffer, offset: number, length: number, path: string, callback: (err?: Error) => void): void;
-  on(event: 'error', listener: (err: Error) => void): void;
-  close(): void;
-}
-
-interface UnixDgramModule {
-  createSocket(type: 'unix_dgram'): UnixDgramSocket;
-}
-
-const require = createRequire(import.meta.url);
-let unixDgram: UnixDgramModule | null = null;
-
-/**
- * Node has no unix datagram sockets: `unix-dgram` (an optional native dependency) provides them.
- * Throws PRE_ERR_BAD_SETTING when it cannot be loaded (not installed, or built for another Node).
- */
-export function loadUnixDgram(where: string): UnixDgramModule {
-  if (unixDgram !== null) return unixDgram;
-  try {
-    unixDgram = require('unix-dgram') as UnixDgramModule;
-    return unixDgram;
-  } catch (err) {
-    throw new PreError(
-      'PRE_ERR_BAD_SETTING',
-      `syslog_addr ${where}: a unix datagram socket needs the optional package 'unix-dgram', which cannot be loaded ` +
-        `(${(err as Error)?.message?.split('\n')[0] ?? String(err)}); reinstall it for this Node, or use '${where}#stream', udp:// or tcp://`,
-      { cause: err },
-    );
-  }
-}
-
-/** A unix datagram socket (/dev/log): one sendto per message, synchronous, so nothing waits at exit. */
-class UnixDatagramTransport implements SyslogTransport {
-  readonly #socket: UnixDgramSocket;
-  #reported = false;
-
-  constructor(readonly path: string, readonly where: string, readonly report: ProblemReporter) {
-    this.#socket = loadUnixDgram(where).createSocket('unix_dgram');
-    this.#socket.on('error', (err) => this.#problem(err));
-  }
-
-  send(message: string): void {
-    const datagram = Buffer.from(message, 'utf8');
-    try {
-      this.#socket.send(datagram, 0, datagram.length, this.path, (err) => {
-        if (err) this.#problem(err);
-        else this.#reported = false;
-      });
-    } catch (err) {
-      this.#problem(err);
-    }
-  }
-
-  close(): void {
-    try {
-      this.#socket.close();
-    } catch {
-      // Already closed.
-    }
-  }
-
-  #problem(err: unknown): void {
-    if (this.#reported) return;
-    this.#reported = true;
-    this.report(`cannot send to syslog ${this.where}: ${(err as Error)?.message ?? String(err)}`);
   }
 }

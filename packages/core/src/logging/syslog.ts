@@ -1,5 +1,6 @@
 import type { LogLevel } from './levels.js';
 import { parseSyslogAddress, SYSLOG_FACILITIES } from './syslog-address.js';
+import { syslogBody } from './syslog-format.js';
 import { createSyslogTransport, type ProblemReporter, type SyslogTransport } from './syslog-transport.js';
 import { PreError } from '../errors.js';
 
@@ -23,7 +24,6 @@ export interface SyslogOptions {
 export class SyslogSink {
   readonly #transport: SyslogTransport;
   readonly #facility: number;
-  readonly #tag: string;
   /** Told when lines cannot be delivered; the ErrorLog that owns the sink writes it to its file. */
   onProblem: ProblemReporter = () => {};
 
@@ -37,22 +37,17 @@ export class SyslogSink {
       throw new PreError('PRE_ERR_BAD_SETTING', `syslog_facility: unknown facility '${options.facility}'`);
     }
     this.#facility = facility * 8;
-    this.#tag = `pre.${syslogPrefix(options.prefix)}.error`;
-    this.#transport = createSyslogTransport(address, `'${options.address}'`, (message) => this.onProblem(message));
+    const tag = `pre.${syslogPrefix(options.prefix)}.error`;
+    this.#transport = createSyslogTransport(address, tag, `'${options.address}'`, (message) => this.onProblem(message));
   }
 
   send(level: LogLevel, body: string): void {
-    this.#transport.send(formatSyslogMessage(this.#facility + SEVERITY[level], this.#tag, body));
+    this.#transport.send(this.#facility + SEVERITY[level], syslogBody(body));
   }
 
   close(): void {
     this.#transport.close();
   }
-}
-
-/** `<11>pre.app.error: [123] boom`. @internal */
-export function formatSyslogMessage(priority: number, tag: string, body: string): string {
-  return `<${priority}>${tag}: ${body.includes('\n') || body.includes('\r') ? body.replace(/\r/g, '#015').replace(/\n/g, '#012') : body}`;
 }
 
 /** Gunicorn replaces ':' (proc names like `app:main`); spaces would end the tag, so they go too. */
