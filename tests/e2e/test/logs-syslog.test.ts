@@ -1,11 +1,11 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import dgram from 'node:dgram';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FIXTURES, ROOT, runPre, startPre, stopAll, waitFor } from '../helpers/pre.js';
+import { FIXTURES, runPre, startPre, stopAll, waitFor } from '../helpers/pre.js';
 
 const closers: (() => void)[] = [];
 afterEach(async () => {
@@ -14,17 +14,62 @@ afterEach(async () => {
 });
 
 const APP = path.join(FIXTURES, 'logs-app.js');
-/** unix-dgram is a native addon built at install for one Node ABI (CI reruns the suite on Node 22 and 24 without rebuilding). */
-type UnixDgram = { createSocket(type: 'unix_dgram', onMessage: (data: Buffer) => void): { bind(path: string): void; close(): void } };
-function loadUnixDgram(): UnixDgram | null {
-  try {
-    return createRequire(path.join(ROOT, 'packages/core/package.json'))('unix-dgram') as UnixDgram;
-  } catch {
-    return null;
-  }
+
+/**
+ * A unix datagram receiver (as journald's or rsyslog's /dev/log): python3, since Node has no unix
+ * datagram sockets. `read` prints each datagram as a JSON string; `stuck` binds and never reads.
+ */
+const RECEIVER = `
+import json, socket, sys, time
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+print("ready", flush=True)
+if sys.argv[2] == "stuck":
+    time.sleep(600)
+while True:
+    print(json.dumps(s.recv(1 << 20).decode("utf-8", "replace")), flush=True)
+`;
+const python = spawnSync('python3', ['-c', 'import socket; socket.AF_UNIX; socket.SOCK_DGRAM'], { encoding: 'utf8' });
+const NO_PYTHON =
+  python.status === 0 ? null : `python3 (the unix datagram receiver) cannot run here: ${python.error?.message ?? python.stderr.trim()}`;
+
+async function unixDatagramReceiver(mode: 'read' | 'stuck'): Promise<{ path: string; messages: string[]; child: ChildProcess }> {
+  const socketPath = path.join(mkdtempSync(path.join(os.tmpdir(), 'pre-syslog-dgram-')), 'log');
+  const child = spawn('python3', ['-c', RECEIVER, socketPath, mode], { stdio: ['ignore', 'pipe', 'inherit'] });
+  closers.push(() => child.kill('SIGKILL'));
+  const messages: string[] = [];
+  let ready = false;
+  let buffered = '';
+  child.stdout!.setEncoding('utf8').on('data', (d: string) => {
+    buffered += d;
+    const lines = buffered.split('\n');
+    buffered = lines.pop()!;
+    for (const line of lines) {
+      if (line === 'ready') ready = true;
+      else messages.push(JSON.parse(line) as string);
+    }
+  });
+  await waitFor(() => ready, 'the unix datagram receiver to bind');
+  return { path: socketPath, messages, child };
 }
-const unixDgram = loadUnixDgram();
-const NO_UNIX_DGRAM = `unix-dgram is not built for Node ${process.versions.node} (ABI ${process.versions.modules})`;
+
+/** The logger(1) processes writing to this socket (each test's socket path is its own). */
+function loggersFor(socketPath: string): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const argv = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
+      if (path.basename(argv[0] ?? '') === 'logger' && argv.includes(socketPath)) pids.push(Number(entry));
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  return pids;
+}
+
+/** `<PRI>Mmm dd hh:mm:ss TAG: ` as logger(1) writes it (RFC 3164 header, no host). */
+const LOGGER_HEADER = String.raw`[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d`;
 
 /** local0 (16) × 8 + info (6) */
 const LOCAL0_INFO = 134;
@@ -73,7 +118,7 @@ describe('syslog', () => {
       '--log-syslog-prefix', 'shop:web', '--log-syslog-facility', 'local0', '--log-level', 'debug',
     ]);
     await waitFor(() => existsSync(errorlog) && /Worker booted \(pid: (\d+)\)/.exec(readFileSync(errorlog, 'utf8')), 'a booted worker');
-    const worker = Number(/Booting worker with pid: (\d+)/.exec(readFileSync(errorlog, 'utf8'))![1]);
+    const worker = Number(/Booting worker with pid: (\d+)/.exec(pre.stderr)![1]);
     await waitFor(() => messages.some((m) => m.includes('Worker booted')), 'the worker\'s lines in syslog');
     expect(messages).toContain(`<${LOCAL0_INFO}>pre.shop.web.error: [${pre.pid}] Booting worker with pid: ${worker}`);
     expect(messages).toContain(`<135>pre.shop.web.error: [${pre.pid}] Worker booted (pid: ${worker})`); // debug: 7
@@ -126,24 +171,71 @@ describe('syslog', () => {
     }
   });
 
-  it.skipIf(unixDgram === null)(`unix datagram socket (as /dev/log)${unixDgram === null ? ` — ${NO_UNIX_DGRAM}` : ''}`, async () => {
-    const unix = unixDgram!;
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'pre-syslog-unix-'));
-    const socketPath = path.join(dir, 'log');
-    const messages: string[] = [];
-    const receiver = unix.createSocket('unix_dgram', (data) => messages.push(data.toString('utf8')));
-    receiver.bind(socketPath);
-    closers.push(() => receiver.close());
-    const pre = startPre([APP, '-b', '127.0.0.1:0', '--log-syslog', '--log-syslog-to', `unix://${socketPath}`, '-n', 'ux', '--log-syslog-facility', 'daemon']);
-    await pre.ready(0);
-    await waitFor(() => messages.some((m) => m.includes('Booting worker')), 'a line on the unix socket');
-    expect(messages.some((m) => m.startsWith(`<30>pre.ux.error: [${pre.pid}] Starting pre `))).toBe(true); // daemon (3) × 8 + info
+  it.skipIf(NO_PYTHON !== null)(`unix datagram socket (as /dev/log), through logger(1)${NO_PYTHON === null ? '' : ` — ${NO_PYTHON}`}`, async () => {
+    const receiver = await unixDatagramReceiver('read');
+    const pre = startPre([APP, '-b', '127.0.0.1:0', '--log-syslog', '--log-syslog-to', `unix://${receiver.path}`, '-n', 'ux', '--log-syslog-facility', 'daemon', '--log-level', 'debug']);
+    const url = await pre.ready(1);
+    await waitFor(() => receiver.messages.some((m) => m.includes('Worker booted') || m.includes('Booting worker')), 'a line on the unix socket');
+    // daemon (3) × 8 + info (6); logger adds the timestamp, as the local daemon would.
+    expect(receiver.messages.some((m) => new RegExp(`^<30>${LOGGER_HEADER} pre\\.ux\\.error: \\[${pre.pid}\\] Starting pre `).test(m))).toBe(true);
+    expect((await fetch(`${url}/throw`)).status).toBe(500);
+    const stack = await waitFor(() => receiver.messages.find((m) => m.includes('kaboom')), 'the exception on the unix socket');
+    // daemon × 8 + err (3): the whole stack (over logger's default 1 KiB) in one datagram, line breaks as #012.
+    expect(stack).toMatch(new RegExp(`^<27>${LOGGER_HEADER} pre\\.ux\\.error: \\[\\d+\\] Error handling request#012TypeError: kaboom#012 +at .*Caused by: Error: the cause#012`));
+    for (const m of receiver.messages) expect(m).toMatch(new RegExp(`^<\\d+>${LOGGER_HEADER} pre\\.ux\\.error: \\[\\d+\\] [^\\n]*$`));
+    expect(loggersFor(receiver.path).length).toBeGreaterThanOrEqual(2); // the arbiter's and the worker's
+    await pre.stop();
+    expect(await pre.exited).toEqual({ code: 0, signal: null });
+    // Each logger sent what it had read, then exited at EOF.
+    await waitFor(() => receiver.messages.some((m) => m.includes('Shutting down: Master')), 'the last line of the arbiter');
+    await waitFor(() => loggersFor(receiver.path).length === 0, 'the loggers to exit');
   });
 
-  it.skipIf(unixDgram !== null)(`unix datagram socket without unix-dgram: pre refuses to start and says why (${unixDgram === null ? NO_UNIX_DGRAM : 'it is built here'})`, async () => {
-    const { code, stderr } = await runPre([APP, '-b', '127.0.0.1:0', '--log-syslog', '--log-syslog-to', 'unix:///dev/log']);
+  it.skipIf(NO_PYTHON !== null)(`unix datagram: a receiver that dies never blocks a TERM; the loss is said once per process${NO_PYTHON === null ? '' : ` — ${NO_PYTHON}`}`, async () => {
+    const receiver = await unixDatagramReceiver('read');
+    const pre = startPre([APP, '-b', '127.0.0.1:0', '--log-syslog', '--log-syslog-to', `unix://${receiver.path}`, '--log-level', 'debug']);
+    const url = await pre.ready(1);
+    await waitFor(() => receiver.messages.some((m) => m.includes('Booting worker')), 'a line on the unix socket');
+    receiver.child.kill('SIGKILL');
+    await new Promise((resolve) => receiver.child.once('exit', resolve));
+    for (let i = 0; i < 50; i++) expect((await fetch(`${url}/throw`)).status).toBe(500);
+    const worker = Number(/Booting worker with pid: (\d+)/.exec(pre.stderr)![1]);
+    const said = new RegExp(`\\[(\\d+)\\] \\[WARNING\\] cannot send to syslog 'unix://${receiver.path}': logger exited \\(code 1\\): logger: socket ${receiver.path}: Connection refused; no more lines go there from this process`, 'g');
+    await waitFor(() => [...pre.stderr.matchAll(said)].some((m) => Number(m[1]) === worker), 'the worker to report the loss');
+    const began = Date.now();
+    await pre.stop();
+    expect(await pre.exited).toEqual({ code: 0, signal: null });
+    expect(Date.now() - began).toBeLessThan(8000);
+    const reports = [...pre.stderr.matchAll(said)].map((m) => Number(m[1]));
+    expect(reports.filter((pid) => pid === worker)).toHaveLength(1); // 50 stacks, one report
+    expect(new Set(reports).size).toBe(reports.length);
+    await waitFor(() => loggersFor(receiver.path).length === 0, 'the loggers to exit');
+  });
+
+  it.skipIf(NO_PYTHON !== null)(`unix datagram: a receiver that never reads never blocks a TERM${NO_PYTHON === null ? '' : ` — ${NO_PYTHON}`}`, async () => {
+    const receiver = await unixDatagramReceiver('stuck');
+    const pre = startPre([APP, '-b', '127.0.0.1:0', '--log-syslog', '--log-syslog-to', `unix://${receiver.path}`, '--log-level', 'debug']);
+    const url = await pre.ready(1);
+    for (let i = 0; i < 200; i++) expect((await fetch(`${url}/throw`)).status).toBe(500); // 200 stacks, more than the socket holds
+    const began = Date.now();
+    await pre.stop();
+    expect(await pre.exited).toEqual({ code: 0, signal: null });
+    expect(Date.now() - began).toBeLessThan(8000);
+    // The worker's logger is blocked on the full socket (the test is real): it outlives pre until the receiver goes away.
+    expect(loggersFor(receiver.path).length).toBeGreaterThan(0);
+    receiver.child.kill('SIGKILL');
+    await waitFor(() => loggersFor(receiver.path).length === 0, 'the loggers to exit once the receiver is gone');
+  });
+
+  it('unix datagram without util-linux logger on PATH: pre refuses to start and says what to do', async () => {
+    const { code, stderr } = await runPre([APP, '-b', '127.0.0.1:0', '--log-syslog', '--log-syslog-to', 'unix:///dev/log'], {
+      env: { PATH: mkdtempSync(path.join(os.tmpdir(), 'pre-empty-path-')) },
+    });
     expect(code).not.toBe(0);
-    expect(stderr).toMatch(/syslog_addr 'unix:\/\/\/dev\/log': a unix datagram socket needs the optional package 'unix-dgram'/);
+    expect(stderr).toContain(
+      "syslog_addr 'unix:///dev/log': a unix datagram socket is written through logger(1) from util-linux, and 'logger' is not on PATH; " +
+        'use udp:// or tcp:// (to rsyslog or syslog-ng), or install util-linux (Debian: bsdutils)',
+    );
   });
 
   it('unix stream socket (#stream)', async () => {

@@ -45,14 +45,18 @@ export interface LoggerTransportOptions {
  * RFC 3164 header (`<PRI>Mmm dd hh:mm:ss TAG: body`). Never blocks us: the child and its pipes are
  * unref'd and in their own process group (a Ctrl-C to ours does not cut our last lines), writes beyond
  * MAX_BACKLOG_BYTES are dropped, and logger exits by itself at EOF, when we exit or close. When logger
- * dies (the receiver went away: it exits on a refused send) or its stdin fails (EPIPE), the transport
- * stops and says so once.
+ * dies (the receiver went away: it exits on a refused send), writes stop (its stdin fails with EPIPE) and
+ * the transport says so once, with what logger printed.
  */
 export class LoggerTransport implements SyslogTransport {
   readonly #child: ChildProcess;
   readonly #stdin: Socket;
   #stderr = '';
+  #stdinError: string | null = null;
+  /** No more writes: closed by us, or logger is gone. */
   #stopped = false;
+  #closedByUs = false;
+  #reported = false;
 
   constructor(readonly options: LoggerTransportOptions) {
     const problem = loggerUnavailable();
@@ -72,14 +76,23 @@ export class LoggerTransport implements SyslogTransport {
     this.#child.unref();
     this.#stdin.unref();
     (this.#child.stderr as Socket).unref();
-    this.#stdin.on('error', (err) => this.#stop(err.message));
+    // EPIPE: logger has exited; its 'close' (below) says why, with what it printed.
+    this.#stdin.on('error', (err) => {
+      this.#stdinError ??= err.message;
+      this.#stopWriting();
+    });
     this.#child.stderr!.setEncoding('utf8').on('data', (text: string) => {
       if (this.#stderr.length < STDERR_KEPT) this.#stderr += text;
     });
-    this.#child.on('error', (err) => this.#stop(`cannot run logger: ${err.message}`));
+    this.#child.on('error', (err) => {
+      this.#stopWriting();
+      this.#report(`cannot run logger: ${err.message}`);
+    });
     this.#child.on('close', (code, signal) => {
-      const said = this.#stderr.trim().split('\n').join('; ');
-      this.#stop(`logger exited (${signal ?? `code ${code}`})${said === '' ? '' : `: ${said}`}`);
+      this.#stopWriting();
+      if (this.#closedByUs) return;
+      const said = this.#stderr.trim().split('\n').join('; ') || this.#stdinError;
+      this.#report(`logger exited (${signal ?? `code ${code}`})${said ? `: ${said}` : ''}`);
     });
   }
 
@@ -93,14 +106,19 @@ export class LoggerTransport implements SyslogTransport {
   /** EOF: logger sends what it has read, then exits; we do not wait for it. */
   close(): void {
     if (this.#stopped) return;
+    this.#closedByUs = true;
     this.#stopped = true;
     this.#stdin.end();
   }
 
-  #stop(reason: string): void {
-    if (this.#stopped) return;
+  #stopWriting(): void {
+    if (!this.#stopped) this.#stdin.destroy();
     this.#stopped = true;
-    this.#stdin.destroy();
+  }
+
+  #report(reason: string): void {
+    if (this.#reported) return;
+    this.#reported = true;
     this.options.report(`cannot send to syslog ${this.options.where}: ${reason}; no more lines go there from this process`);
   }
 }
