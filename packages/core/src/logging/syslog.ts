@@ -20,6 +20,7 @@ export interface SyslogOptions {
  * The error log's copy to syslog, in Gunicorn's format (RFC 3164 as Python's SysLogHandler sends it, with
  * no timestamp or host: the local daemon adds them): `<PRI>pre.PREFIX.error: BODY`. Line breaks inside
  * BODY (a stack) become `#012` (and CR `#015`, as rsyslog writes them), so a message is always one line.
+ * Over a unix datagram socket, logger(1) writes the header: `<PRI>Mmm dd hh:mm:ss pre.PREFIX.error: BODY`.
  */
 export class SyslogSink {
   readonly #transport: SyslogTransport;

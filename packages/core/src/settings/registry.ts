@@ -366,7 +366,7 @@ export const SETTINGS = {
     name: 'syslog_addr', section: 'Logging', cli: ['--log-syslog-to'], meta: 'SYSLOG_ADDR', kind: 'string',
     validate: v.syslogAddress, default: () => defaultSyslogAddress(), defaultDoc: 'udp://localhost:514 (unix:///var/run/syslog on macOS, unix:///var/run/log on FreeBSD, unix:///dev/log on OpenBSD)',
     short: 'Where syslog lines go: udp://HOST:PORT, tcp://HOST:PORT or unix:///PATH.',
-    desc: '`udp://HOST:PORT` (one datagram per line), `tcp://HOST:PORT` (one line each, newline-framed; reconnects after a loss), `unix:///PATH` (a datagram socket such as `/dev/log`; `unix:///PATH#stream` for a stream socket). The port defaults to 514; `[::1]:514` for IPv6. Gunicorn\'s defaults. Datagram unix sockets use the optional native package `unix-dgram`. A collector that is down or slow never blocks pre: lines beyond 1 MiB waiting are dropped.',
+    desc: '`udp://HOST:PORT` (one datagram per line), `tcp://HOST:PORT` (one line each, newline-framed; reconnects after a loss), `unix:///PATH` (a datagram socket such as `/dev/log`; `unix:///PATH#stream` for a stream socket). The port defaults to 514; `[::1]:514` for IPv6. Gunicorn\'s defaults. A unix datagram socket is written through `logger(1)` from util-linux (one child process per pre process; pre refuses to start without it), which adds a timestamp to each message. A collector that is down or slow never blocks pre: lines beyond 1 MiB waiting are dropped.',
   }),
   syslog_prefix: setting({
     name: 'syslog_prefix', section: 'Logging', cli: ['--log-syslog-prefix'], meta: 'SYSLOG_PREFIX', kind: 'string',
