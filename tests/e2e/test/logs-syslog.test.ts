@@ -118,7 +118,7 @@ describe('syslog', () => {
       '--log-syslog-prefix', 'shop:web', '--log-syslog-facility', 'local0', '--log-level', 'debug',
     ]);
     await waitFor(() => existsSync(errorlog) && /Worker booted \(pid: (\d+)\)/.exec(readFileSync(errorlog, 'utf8')), 'a booted worker');
-    const worker = Number(/Booting worker with pid: (\d+)/.exec(pre.stderr)![1]);
+    const worker = Number(/Booting worker with pid: (\d+)/.exec(readFileSync(errorlog, 'utf8'))![1]);
     await waitFor(() => messages.some((m) => m.includes('Worker booted')), 'the worker\'s lines in syslog');
     expect(messages).toContain(`<${LOCAL0_INFO}>pre.shop.web.error: [${pre.pid}] Booting worker with pid: ${worker}`);
     expect(messages).toContain(`<135>pre.shop.web.error: [${pre.pid}] Worker booted (pid: ${worker})`); // debug: 7
