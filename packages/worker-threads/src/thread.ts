@@ -33,7 +33,7 @@ class ThreadServer implements ServedApp {
   readonly hasRequestHooks = data.hooks.preRequest || data.hooks.postRequest;
   readonly #drain = new HttpDrain();
   readonly #state = new SharedThreadState(data.state);
-  readonly #headers = accessLogHeaders(String(data.settings.access_log_format ?? ''));
+  readonly #headers = accessLogHeaders(String(data.settings.access_log_format ?? ''), String(data.settings.log_format ?? 'text'));
   readonly #preRequest = new PreRequestAsker(post);
   readonly #balance = Number(data.settings.threads) > 1 ? new AcceptBalance(data.balance, data.index) : null;
   #seq = 0;

@@ -5,7 +5,9 @@ import { ListenerSet } from '../listeners/listener-set.js';
 import { takeSystemdSockets } from '../listeners/systemd.js';
 import type { Reloader } from './reloader.js';
 import { MasterUpgrade, inheritedFixedBinds, takeInheritedListeners } from './upgrade.js';
-import { ErrorLog } from '../logging/error-log.js';
+import type { ErrorLog } from '../logging/error-log.js';
+import { captureOutput } from '../logging/capture-output.js';
+import { createErrorLog } from '../logging/create-logs.js';
 import { resolveSettings, serializableSettings, type SettingsSources } from '../settings/load.js';
 import type { Settings } from '../settings/registry.js';
 import { VERSION } from '../version.js';
@@ -75,6 +77,8 @@ export class Arbiter implements ArbiterInfo, ArbiterControl {
   #workerExits = 0;
   /** Requests served by workers that have exited (their final report): `show stats` counts them too. */
   #requestsOfExited = 0;
+  /** capture_output: writes out an unfinished last line of stdout/stderr. */
+  #flushCapturedOutput: (() => void) | null = null;
   #reloads = 0;
 
   constructor(options: ArbiterOptions) {
@@ -88,7 +92,7 @@ export class Arbiter implements ArbiterInfo, ArbiterControl {
     this.#fixedBinds = takeSystemdSockets(process.env, process.pid) ?? inherited.binds;
     this.#listeners = new ListenerSet(options.workerClass.WorkerClass.bindsOwnListeners === true, inherited.listeners);
     this.#daemonized = options.daemonized;
-    this.log = new ErrorLog({ path: options.settings.errorlog, level: options.settings.loglevel });
+    this.log = createErrorLog(options.settings, options.procName);
     this.#pool = new WorkerPool({
       spawn: (worker) => this.spawnWorker(worker),
       log: this.log,
@@ -155,6 +159,8 @@ export class Arbiter implements ArbiterInfo, ArbiterControl {
 
   /** Runs until a stop; resolves to the exit code. */
   async run(): Promise<number> {
+    // capture_output from here on: start-up errors still reach the terminal.
+    if (this.#settings.capture_output) this.#flushCapturedOutput = captureOutput(this.log);
     await this.manageWorkers();
     while (this.#exitCode === null) {
       if (this.#signals.length === 0) await this.#sleep(this.#tickMs());
@@ -518,6 +524,7 @@ export class Arbiter implements ArbiterInfo, ArbiterControl {
     this.#pidfile?.unlink(this.pid);
     await runHook(this.#settings, 'on_exit', this.log, this);
     this.log.info('Shutting down: Master');
+    this.#flushCapturedOutput?.();
     this.log.flush();
     return code;
   }

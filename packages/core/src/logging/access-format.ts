@@ -102,9 +102,15 @@ export interface AccessLogHeaders {
 /** Fixed atoms that read a request header. */
 const ATOM_REQUEST_HEADER: Readonly<Record<string, string>> = { u: 'authorization', f: 'referer', a: 'user-agent' };
 
-/** Which request and response headers `format` reads; throws as `compileAccessLogFormat` does. */
-export function accessLogHeaders(format: string): AccessLogHeaders {
-  const request = new Set<string>();
+/** The request headers a JSON access line always reads (`req.user`, `req.headers.referer`, `req.headers["user-agent"]`). */
+export const JSON_ACCESS_REQUEST_HEADERS: readonly string[] = ['authorization', 'referer', 'user-agent'];
+
+/**
+ * Which request and response headers `format` reads (with `log_format` json: also those of
+ * JSON_ACCESS_REQUEST_HEADERS); throws as `compileAccessLogFormat` does.
+ */
+export function accessLogHeaders(format: string, logFormat: string = 'text'): AccessLogHeaders {
+  const request = new Set<string>(logFormat === 'json' ? JSON_ACCESS_REQUEST_HEADERS : []);
   const response = new Set<string>();
   for (const token of parseAccessLogFormat(format)) {
     if (!('atom' in token)) continue;
@@ -116,6 +122,25 @@ export function accessLogHeaders(format: string): AccessLogHeaders {
     if (variable?.[2] === 'o') response.add(variable[1]!.toLowerCase());
   }
   return { request: [...request], response: [...response] };
+}
+
+/**
+ * The `%({name}i)s` and `%({name}o)s` atoms of `format`, lower-cased (the JSON access line's `req.headers`
+ * and `res.headers`); every atom is checked as `compileAccessLogFormat` does.
+ */
+export function accessLogHeaderAtoms(format: string): AccessLogHeaders {
+  const request: string[] = [];
+  const response: string[] = [];
+  for (const token of parseAccessLogFormat(format)) {
+    if (!('atom' in token)) continue;
+    compileAtom(token.atom);
+    const variable = VARIABLE_ATOM.exec(token.atom);
+    const name = variable?.[1]?.toLowerCase();
+    if (name === undefined) continue;
+    if (variable?.[2] === 'i' && !request.includes(name)) request.push(name);
+    if (variable?.[2] === 'o' && !response.includes(name)) response.push(name);
+  }
+  return { request, response };
 }
 
 function constant(text: string): Part {
@@ -219,8 +244,8 @@ function micros(entry: AccessLogEntry): number {
 const BASIC_AUTH = /^basic[ \t]+([A-Za-z0-9+/]+={0,2})[ \t]*$/i;
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
-/** The user name of a `Basic` Authorization header (as Gunicorn: undefined when absent, empty or undecodable). */
-function basicAuthUser(header: string | undefined): string | undefined {
+/** The user name of a `Basic` Authorization header (as Gunicorn: undefined when absent, empty or undecodable). @internal */
+export function basicAuthUser(header: string | undefined): string | undefined {
   if (header === undefined) return undefined;
   const encoded = BASIC_AUTH.exec(header)?.[1];
   if (encoded === undefined) return undefined;

@@ -1,6 +1,8 @@
 import { errorText, reportToStderr } from './error-log.js';
 import { compileAccessLogFormat, type AccessLogFormatter } from './access-format.js';
+import { compileJsonAccessFormat } from './access-json.js';
 import { LogFile } from './log-file.js';
+import type { LogFormat } from './log-format.js';
 
 export {
   DEFAULT_ACCESS_LOG_FORMAT, accessLogHeaders, compileAccessLogFormat,
@@ -12,6 +14,8 @@ export interface AccessLogOptions {
   /** null: disabled; '-': stdout; otherwise the file to append to (its directory must exist). */
   path: string | null;
   format: string;
+  /** `text` (the default): lines in `format`; `json`: one object per line (see access-json.ts). */
+  logFormat?: LogFormat;
 }
 
 /** Lines waiting beyond this (a stuck stdout pipe, a full disk) are dropped rather than grow the heap. */
@@ -40,7 +44,7 @@ export class AccessLog {
       return;
     }
     this.enabled = true;
-    this.#format = compileAccessLogFormat(options.format);
+    this.#format = options.logFormat === 'json' ? compileJsonAccessFormat(options.format) : compileAccessLogFormat(options.format);
     this.#out = new LogFile({
       path: options.path, stdFd: 1, what: 'access log', sync: false,
       onDrain: () => {

@@ -1,6 +1,8 @@
 import { writeSync } from 'node:fs';
 import { LOG_LEVELS, type LogLevel } from './levels.js';
 import { LogFile } from './log-file.js';
+import { formatJsonLogLine, type JsonError, type LogFormat, type OutputStream } from './log-format.js';
+import type { SyslogSink } from './syslog.js';
 
 /** The logger handed to hooks, listeners and workers. */
 export interface Logger {
@@ -20,6 +22,10 @@ export interface ErrorLogOptions {
   /** '-' or null: stderr; otherwise the file to append to (its directory must exist). */
   path: string | null;
   level: LogLevel;
+  /** `text` (Gunicorn's lines, the default) or `json` (pino's fields). */
+  format?: LogFormat;
+  /** Where every written line also goes (Gunicorn's `syslog`: in addition to the file). */
+  syslog?: SyslogSink | null;
 }
 
 const LEVEL_RANK: Readonly<Record<LogLevel, number>> = Object.freeze({
@@ -39,11 +45,14 @@ const LEVEL_LABEL: Readonly<Record<LogLevel, string>> = Object.freeze({
 });
 
 /**
- * Gunicorn's error log: `[2026-11-27 03:29:06 +0000] [12345] [INFO] message`, written synchronously so
- * that the last lines of a dying process are not lost. Several processes may append to the same file.
+ * Gunicorn's error log: `[2026-11-27 03:29:06 +0000] [12345] [INFO] message` (or one JSON object per
+ * line), written synchronously so that the last lines of a dying process are not lost. Several processes
+ * may append to the same file. With a syslog sink, every written line is also sent there.
  */
 export class ErrorLog implements Logger {
   readonly #out: LogFile;
+  readonly #json: boolean;
+  readonly #syslog: SyslogSink | null;
   #level: LogLevel = 'info';
   #threshold = LEVEL_RANK.info;
   #writeErrorReported = false;
@@ -52,9 +61,16 @@ export class ErrorLog implements Logger {
 
   constructor(options: ErrorLogOptions) {
     this.level = options.level;
+    this.#json = options.format === 'json';
+    this.#syslog = options.syslog ?? null;
     this.#out = new LogFile({
       path: options.path, stdFd: 2, what: 'error log', sync: true, onError: (err) => this.#writeFailed(err),
     });
+    // Said in the file only: sending to the syslog that fails would be pointless.
+    if (this.#syslog !== null) {
+      this.#syslog.onProblem = (message) =>
+        this.#out.write(this.#json ? formatJsonLogLine('warning', message) : formatLogLine('warning', message));
+    }
   }
 
   get level(): LogLevel {
@@ -98,7 +114,15 @@ export class ErrorLog implements Logger {
 
   exception(message: string, err: unknown): void {
     this.onCount?.('exception');
-    if (this.#threshold <= LEVEL_RANK.error) this.#write('error', `${message}\n${describeError(err)}`);
+    if (this.#threshold <= LEVEL_RANK.error) this.#write('error', message, err);
+  }
+
+  /**
+   * A line the process wrote to stdout (INFO) or stderr (ERROR), for `capture_output`: written whatever
+   * the level, and not counted for StatsD (it is output, not a log call).
+   */
+  captured(stream: OutputStream, line: string): void {
+    this.#write(stream === 'stdout' ? 'info' : 'error', line, undefined, stream);
   }
 
   /**
@@ -122,10 +146,20 @@ export class ErrorLog implements Logger {
   /** Flushes and closes the file (never stderr); later messages are dropped. */
   close(): void {
     this.#out.close();
+    this.#syslog?.close();
   }
 
-  #write(level: LogLevel, message: string): void {
-    this.#out.write(formatLogLine(level, message));
+  #write(level: LogLevel, message: string, err?: unknown, stream?: OutputStream): void {
+    if (this.#json) {
+      const line = formatJsonLogLine(level, message, err === undefined ? undefined : jsonError(err), stream);
+      this.#out.write(line);
+      this.#syslog?.send(level, line.slice(0, -1));
+      return;
+    }
+    const text = err === undefined ? message : `${message}\n${describeError(err)}`;
+    this.#out.write(formatLogLine(level, text));
+    // Gunicorn's syslog format: `[pid] message` (the priority and tag come from the sink).
+    this.#syslog?.send(level, `[${process.pid}] ${text}`);
   }
 
   /** A log that cannot write says so once on stderr (unless it is stderr), then keeps trying. */
@@ -193,8 +227,24 @@ function errorLogTimestamp(now: number): string {
   return cachedTimestamp;
 }
 
-/** The stack (or String(err)), followed by the stacks of its causes. */
-function describeError(err: unknown): string {
+/** pino's `err` object: the error's name (else its constructor's), the message, and the stack with its causes. */
+function jsonError(err: unknown): JsonError {
+  let type: string = typeof err;
+  if (err instanceof Error && typeof err.name === 'string' && err.name !== '') {
+    type = err.name; // TypeError, PreError; also right for an error rebuilt from a worker thread's message
+  } else if (typeof err === 'object' && err !== null) {
+    try {
+      type = (err as { constructor?: { name?: unknown } }).constructor?.name as string;
+      if (typeof type !== 'string' || type === '') type = 'Object';
+    } catch {
+      type = 'Object';
+    }
+  }
+  return { type, message: errorText(err), stack: describeError(err) };
+}
+
+/** The stack (or String(err)), followed by the stacks of its causes. @internal */
+export function describeError(err: unknown): string {
   let text = stackOf(err);
   let current = err;
   const seen = new Set<unknown>([err]);

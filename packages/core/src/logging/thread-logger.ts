@@ -1,5 +1,5 @@
 import type { MessagePort } from 'node:worker_threads';
-import type { Logger } from './error-log.js';
+import { describeError, type Logger } from './error-log.js';
 import type { LogLevel } from './levels.js';
 
 const RANK: Readonly<Record<LogLevel, number>> = { debug: 0, info: 1, warning: 2, error: 3, critical: 4 };
@@ -10,6 +10,9 @@ export interface ThreadLogMessage {
   readonly level: LogLevel;
   readonly message: string;
   readonly stack?: string;
+  /** The error's name and message (`err.type`, `err.message` of a JSON line). */
+  readonly errorName?: string;
+  readonly errorMessage?: string;
 }
 
 /**
@@ -47,14 +50,17 @@ export class ThreadLogger implements Logger {
   }
 
   exception(message: string, err: unknown): void {
-    const stack = err instanceof Error ? (err.stack ?? String(err)) : String(err);
-    this.#send('error', message, stack);
+    if (RANK.error < this.#threshold) return;
+    const isError = err instanceof Error;
+    const stack = describeError(err); // with its causes: the main thread cannot walk them
+    this.#port.postMessage({
+      type: 'log', level: 'error', message, stack, errorName: isError ? err.name : typeof err, errorMessage: isError ? err.message : String(err),
+    } satisfies ThreadLogMessage);
   }
 
-  #send(level: LogLevel, message: string, stack?: string): void {
+  #send(level: LogLevel, message: string): void {
     if (RANK[level] < this.#threshold) return;
-    const msg: ThreadLogMessage = stack === undefined ? { type: 'log', level, message } : { type: 'log', level, message, stack };
-    this.#port.postMessage(msg);
+    this.#port.postMessage({ type: 'log', level, message } satisfies ThreadLogMessage);
   }
 }
 
@@ -62,5 +68,9 @@ export class ThreadLogger implements Logger {
 export function writeThreadLog(log: Logger, message: ThreadLogMessage, prefix: string): void {
   const text = `${prefix} ${message.message}`;
   if (message.stack === undefined) log[message.level](text);
-  else log.exception(text, Object.assign(new Error(message.message), { stack: message.stack }));
+  else {
+    const err = Object.assign(new Error(message.errorMessage ?? message.message), { stack: message.stack });
+    if (message.errorName !== undefined) err.name = message.errorName;
+    log.exception(text, err);
+  }
 }

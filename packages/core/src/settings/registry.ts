@@ -3,6 +3,8 @@ import type { SettingSpec } from './types.js';
 import * as v from './validators.js';
 import { DEFAULT_ACCESS_LOG_FORMAT } from '../logging/access-log.js';
 import type { LogLevel } from '../logging/levels.js';
+import { LOG_FORMATS, type LogFormat } from '../logging/log-format.js';
+import { defaultSyslogAddress } from '../logging/syslog-address.js';
 
 /** Declares one setting; the value type is inferred from its validator. */
 function setting<T>(spec: SettingSpec<T>): SettingSpec<T> {
@@ -352,6 +354,43 @@ export const SETTINGS = {
     validate: v.logLevel, default: 'info' as LogLevel,
     short: 'The error log level: debug, info, warning, error, critical.',
     desc: 'Messages below this level are not written.',
+  }),
+  // Logs that machines read (issue 14): log_format, syslog, capture_output.
+  log_format: setting({
+    name: 'log_format', section: 'Logging', cli: ['--log-format'], meta: 'FORMAT', kind: 'string',
+    validate: v.oneOf(LOG_FORMATS), default: 'text' as LogFormat,
+    short: 'The format of the error and access logs: text or json.',
+    desc: '`text`: Gunicorn\'s lines (the error log as in `errorlog`, the access log in `access_log_format`). `json`: one object per line with pino\'s field names, in both logs: `{"level":30,"time":1764213546123,"pid":12345,"hostname":"web-1","msg":"Booting worker with pid: 12346"}` (levels: debug 20, info 30, warning 40, error 50, critical 60; an exception adds `"err":{"type","message","stack"}`). Access lines carry pino-http\'s `req`, `res` and `responseTime` with Gunicorn\'s atoms beside them; see [operations.md](operations.md#logs) for every field. Not a Gunicorn setting.',
+  }),
+  syslog: setting({
+    name: 'syslog', section: 'Logging', cli: ['--log-syslog'], kind: 'bool',
+    validate: v.bool, default: false,
+    short: 'Also send the error log to syslog (syslog_addr).',
+    desc: 'Every error log line of the arbiter and the workers is also sent to `syslog_addr`, as Gunicorn does: `<PRI>pre.PREFIX.error: [pid] message` (RFC 3164 as Python\'s SysLogHandler sends it; with `log_format` json the JSON object follows the colon). The error log file is written as well.',
+  }),
+  syslog_addr: setting({
+    name: 'syslog_addr', section: 'Logging', cli: ['--log-syslog-to'], meta: 'SYSLOG_ADDR', kind: 'string',
+    validate: v.syslogAddress, default: () => defaultSyslogAddress(), defaultDoc: 'udp://localhost:514 (unix:///var/run/syslog on macOS, unix:///var/run/log on FreeBSD, unix:///dev/log on OpenBSD)',
+    short: 'Where syslog lines go: udp://HOST:PORT, tcp://HOST:PORT or unix:///PATH.',
+    desc: '`udp://HOST:PORT` (one datagram per line), `tcp://HOST:PORT` (one line each, newline-framed; reconnects after a loss), `unix:///PATH` (a datagram socket such as `/dev/log`; `unix:///PATH#stream` for a stream socket). The port defaults to 514; `[::1]:514` for IPv6. Gunicorn\'s defaults. A unix datagram socket is written through `logger(1)` from util-linux (one child process per pre process; pre refuses to start without it), which adds a timestamp to each message. A collector that is down or slow never blocks pre: lines beyond 1 MiB waiting are dropped.',
+  }),
+  syslog_prefix: setting({
+    name: 'syslog_prefix', section: 'Logging', cli: ['--log-syslog-prefix'], meta: 'SYSLOG_PREFIX', kind: 'string',
+    validate: v.optionalString, default: null, defaultDoc: 'the process name (`proc_name`)',
+    short: 'The program name in syslog lines: pre.PREFIX.error.',
+    desc: 'As Gunicorn\'s `gunicorn.PREFIX.error`; `:` becomes `.` and spaces `_`.',
+  }),
+  syslog_facility: setting({
+    name: 'syslog_facility', section: 'Logging', cli: ['--log-syslog-facility'], meta: 'SYSLOG_FACILITY', kind: 'string',
+    validate: v.syslogFacility, default: 'user',
+    short: 'The syslog facility: user, daemon, local0 … local7, ….',
+    desc: 'One of kern, user, mail, daemon, auth, security, syslog, lpr, news, uucp, cron, authpriv, ftp, local0 to local7 (Gunicorn\'s names). Gunicorn\'s default, `user`.',
+  }),
+  capture_output: setting({
+    name: 'capture_output', section: 'Logging', cli: ['--capture-output'], kind: 'bool',
+    validate: v.bool, default: false,
+    short: 'Write the workers\' stdout and stderr (console.log) to the error log.',
+    desc: 'What the app writes with `console.log` / `process.stdout` becomes INFO lines of the error log, and `console.error` / `process.stderr` ERROR lines, one per line of output, whatever `loglevel` is (JSON lines get `"stream":"stdout"` or `"stderr"`). Worker threads\' output is included. Without it, an app\'s output goes to the terminal, or nowhere under `daemon`. Gunicorn redirects the file descriptors instead; output written to fd 1 or 2 by native code is not captured here.',
   }),
 
   // --- Control ---

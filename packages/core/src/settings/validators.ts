@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import { SettingValueError } from './types.js';
 import { LOG_LEVELS, type LogLevel } from '../logging/levels.js';
+import { parseSyslogAddress, SYSLOG_FACILITIES } from '../logging/syslog-address.js';
 
 export function int(min: number, max = Number.MAX_SAFE_INTEGER): (raw: unknown) => number {
   const expected = max === Number.MAX_SAFE_INTEGER ? `an integer >= ${min}` : `an integer from ${min} to ${max}`;
@@ -120,4 +121,18 @@ export function headerMap(raw: unknown): Record<string, string> {
     out[name.toUpperCase()] = value;
   }
   return out;
+}
+
+/** `udp://HOST:PORT`, `tcp://HOST:PORT`, `unix:///PATH[#dgram|#stream]`. */
+export function syslogAddress(raw: unknown): string {
+  const text = string(raw);
+  const parsed = parseSyslogAddress(text);
+  if (typeof parsed === 'string') throw new SettingValueError(parsed);
+  return text;
+}
+
+export function syslogFacility(raw: unknown): string {
+  const name = typeof raw === 'string' ? raw.toLowerCase() : raw;
+  if (typeof name === 'string' && Object.hasOwn(SYSLOG_FACILITIES, name)) return name;
+  throw new SettingValueError(`one of ${Object.keys(SYSLOG_FACILITIES).join(', ')}`);
 }

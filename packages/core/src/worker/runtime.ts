@@ -2,8 +2,10 @@ import { loadApp, runLifecycleHook, type LoadedApp } from '../app/load.js';
 import { dropPrivileges } from '../identity.js';
 import { ExitCode, errorMessage } from '../errors.js';
 import { runHook, type WorkerInfo } from '../hooks.js';
-import { AccessLog } from '../logging/access-log.js';
-import { ErrorLog } from '../logging/error-log.js';
+import type { AccessLog } from '../logging/access-log.js';
+import { captureOutput } from '../logging/capture-output.js';
+import { createAccessLog, createErrorLog } from '../logging/create-logs.js';
+import type { ErrorLog } from '../logging/error-log.js';
 import { importConfigFile } from '../settings/config-file.js';
 import { SETTING_LIST, type Settings } from '../settings/registry.js';
 import { Heartbeat, heartbeatInterval } from './heartbeat.js';
@@ -33,6 +35,8 @@ export class WorkerRuntime {
   readonly #log: ErrorLog;
   readonly #accessLog: AccessLog;
   readonly #heartbeat: Heartbeat;
+  /** capture_output: writes out an unfinished last line of stdout/stderr. */
+  readonly #flushCapturedOutput: (() => void) | null;
   #worker: Worker | null = null;
   #bindsOwnListeners = false;
   /** The worker class runs onWorkerStart/onWorkerStop where the app serves (threads): not here too. */
@@ -50,8 +54,9 @@ export class WorkerRuntime {
   private constructor(init: WorkerInitMessage, settings: Settings) {
     this.#init = init;
     this.#settings = settings;
-    this.#log = new ErrorLog({ path: settings.errorlog, level: settings.loglevel });
-    this.#accessLog = new AccessLog({ path: settings.accesslog, format: settings.access_log_format });
+    this.#log = createErrorLog(settings, init.procName);
+    this.#accessLog = createAccessLog(settings);
+    this.#flushCapturedOutput = settings.capture_output ? captureOutput(this.#log) : null;
     this.#heartbeat = new Heartbeat(init.heartbeatFd);
   }
 
@@ -292,6 +297,7 @@ export class WorkerRuntime {
   #flush(): void {
     this.#metrics?.flush();
     this.#accessLog.flush();
+    this.#flushCapturedOutput?.();
     this.#log.flush();
   }
 }
