@@ -4,6 +4,7 @@
 //   node bench/startup/run.js                  # 7 interleaved starts each of pre -w 1, pre -w 2 and bare node:http
 //   node bench/startup/run.js --starts 5 --trace
 //   node bench/startup/run.js --cpu-prof /tmp/prof   # one start of pre -w 2 under --cpu-prof (master and workers)
+//   node bench/startup/run.js --baseline /tmp/pre-main   # also rows for another built checkout of pre (before/after)
 //
 // Each start: spawn → first 200 of a raw TCP `GET /` polled every 5 ms (bench/lib/first-response.js), then
 // IDLE_MS of idle, then VmRSS of the master and of each worker. Starts are interleaved (pre -w 1, pre -w 2,
@@ -22,7 +23,6 @@ import { freePort, processTree, startProcess, stopAllProcesses, vmRss } from '..
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '../..');
-const PRE = path.join(ROOT, 'packages/core/bin/pre.js');
 const IDLE_MS = 1500;
 
 const { values: opts } = parseArgs({
@@ -31,18 +31,21 @@ const { values: opts } = parseArgs({
     trace: { type: 'boolean', default: false },
     'cpu-prof': { type: 'string' },
     workers: { type: 'string', default: '1,2' },
+    baseline: { type: 'string' },
   },
 });
 
 const now = () => performance.timeOrigin + performance.now();
 const mb = (bytes) => (bytes ?? NaN) / 2 ** 20;
 
-function preRow(workers) {
+/** `pre apps/hello -w N` from the checkout at `root` (built), with its control socket in the temp dir. */
+function preRow(workers, root = ROOT, name = 'pre') {
   return {
-    label: `pre async -w ${workers}`,
-    start: (port, extra = {}) => startProcess(process.execPath, [...(extra.nodeArgs ?? []), PRE, extra.app ?? 'apps/hello', '-w', String(workers),
-      '-b', `127.0.0.1:${port}`, '--control-socket', path.join(extra.tmp, `ctl-${port}`), ...(extra.preArgs ?? [])],
-    { cwd: ROOT, env: extra.env ?? {} }),
+    label: `${name} async -w ${workers}`,
+    start: (port, extra = {}) => startProcess(process.execPath, [...(extra.nodeArgs ?? []), path.join(root, 'packages/core/bin/pre.js'),
+      extra.app ?? 'apps/hello', '-w', String(workers), '-b', `127.0.0.1:${port}`, '--control-socket', path.join(extra.tmp, `ctl-${port}`),
+      ...(extra.preArgs ?? [])],
+    { cwd: root, env: extra.env ?? {} }),
     master: true,
   };
 }
@@ -120,7 +123,7 @@ async function trace(row, tmp) {
 async function main() {
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'pre-startup-'));
   try {
-    const preRows = opts.workers.split(',').map(Number).map(preRow);
+    const preRows = opts.workers.split(',').map((w) => preRow(Number(w)));
     if (opts['cpu-prof']) {
       const dir = path.resolve(opts['cpu-prof']);
       const r = await measure(preRows.at(-1), tmp, { nodeArgs: ['--cpu-prof', '--cpu-prof-dir', dir, '--cpu-prof-interval', '100'] });
@@ -128,7 +131,8 @@ async function main() {
       return;
     }
     console.log(`Node ${process.version}, ${os.availableParallelism()} cores; ${opts.starts} interleaved starts per row; RSS after ${IDLE_MS} ms idle`);
-    await bench([...preRows, bareRow], Number(opts.starts), tmp);
+    const baseRows = opts.baseline ? opts.workers.split(',').map((w) => preRow(Number(w), path.resolve(opts.baseline), 'base')) : [];
+    await bench([...baseRows, ...preRows, bareRow], Number(opts.starts), tmp);
     if (opts.trace) for (const row of preRows) await trace(row, tmp);
   } finally {
     await stopAllProcesses();
