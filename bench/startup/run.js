@@ -19,7 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { timeToFirstResponse } from '../lib/first-response.js';
 import { median } from '../lib/median.js';
-import { freePort, processTree, startProcess, stopAllProcesses, vmRss } from '../lib/processes.js';
+import { freePort, procStat, processTree, startProcess, stopAllProcesses, vmRss } from '../lib/processes.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '../..');
@@ -67,7 +67,13 @@ async function measure(row, tmp, extra = {}) {
     await new Promise((r) => setTimeout(r, IDLE_MS));
     const tree = processTree(proc.pid);
     const workers = row.master ? tree.filter((pid) => pid !== proc.pid) : tree;
-    return { firstMs, epochSpawn, firstAt, masterMB: row.master ? mb(vmRss(proc.pid)) : null, workerMB: workers.map((pid) => mb(vmRss(pid))) };
+    // CPU time spent starting (utime+stime, ms): less sensitive than wall time to what else the machine runs.
+    const cpuMs = (pid) => (procStat(pid)?.cpu ?? NaN) * 1000;
+    return {
+      firstMs, epochSpawn, firstAt,
+      masterMB: row.master ? mb(vmRss(proc.pid)) : null, workerMB: workers.map((pid) => mb(vmRss(pid))),
+      masterCpuMs: row.master ? cpuMs(proc.pid) : null, workerCpuMs: workers.map(cpuMs),
+    };
   } catch (err) {
     throw new Error(`${row.label}: ${err.message}\n${proc.output}`);
   } finally {
@@ -84,15 +90,19 @@ async function bench(rows, starts, tmp) {
     for (const row of rows) {
       const r = await measure(row, tmp);
       results.get(row).push(r);
-      console.log(`  start ${i} ${row.label.padEnd(16)} first 200 ${fmt(r.firstMs)} ms, master ${fmt(r.masterMB, 1)} MB, workers ${r.workerMB.map((w) => fmt(w, 1)).join(' / ')} MB`);
+      console.log(`  start ${i} ${row.label.padEnd(16)} first 200 ${fmt(r.firstMs)} ms, master ${fmt(r.masterMB, 1)} MB ${fmt(r.masterCpuMs)} ms CPU, ` +
+        `workers ${r.workerMB.map((w) => fmt(w, 1)).join(' / ')} MB ${r.workerCpuMs.map((c) => fmt(c)).join(' / ')} ms CPU`);
     }
   }
-  console.log(`\n| row | first 200, median (range) | master RSS idle, median (range) | worker RSS idle, median (range) |\n|---|---|---|---|`);
+  console.log(`\n| row | first 200, median (range) | master RSS idle | worker RSS idle | master CPU to idle | worker CPU to idle |\n|---|---|---|---|---|---|`);
   for (const [row, runs] of results) {
     const first = runs.map((r) => r.firstMs);
     const master = runs.map((r) => r.masterMB);
     const workers = runs.flatMap((r) => r.workerMB);
-    console.log(`| ${row.label} ×${starts} | ${fmt(median(first))} ms (${range(first)}) | ${row.master ? `${fmt(median(master), 1)} MB (${range(master, 1)})` : '–'} | ${fmt(median(workers), 1)} MB (${range(workers, 1)}) |`);
+    const masterCpu = runs.map((r) => r.masterCpuMs);
+    const workerCpu = runs.flatMap((r) => r.workerCpuMs);
+    console.log(`| ${row.label} ×${starts} | ${fmt(median(first))} ms (${range(first)}) | ${row.master ? `${fmt(median(master), 1)} MB (${range(master, 1)})` : '–'} ` +
+      `| ${fmt(median(workers), 1)} MB (${range(workers, 1)}) | ${row.master ? `${fmt(median(masterCpu))} ms` : '–'} | ${fmt(median(workerCpu))} ms |`);
   }
 }
 
