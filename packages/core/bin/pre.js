@@ -1,4 +1,7 @@
 #!/usr/bin/env node
+// Node's compile cache first (Node 22.1+), so that the modules imported below are compiled from it.
+const { enableCompileCache } = await import('../dist/compile-cache.js');
+enableCompileCache();
 // `pre ctl` loads only the control client: it is run often, by hand and by scripts.
 if (process.argv[2] === 'ctl') {
   const { runCtl } = await import('../dist/control/cli.js');

@@ -3,9 +3,7 @@ import { appDisplayName } from './app/spec.js';
 import { Arbiter } from './arbiter/arbiter.js';
 import { daemonize, isDaemonChild, reportDaemonError, reportDaemonReady } from './arbiter/daemon.js';
 import { reportNewMasterFailure } from './arbiter/upgrade.js';
-import { runCtl } from './control/cli.js';
 import { ExitCode, PreError, type PreErrorCode } from './errors.js';
-import { formatHelp } from './settings/help.js';
 import { formatSettings, resolveSettings } from './settings/load.js';
 import { VERSION } from './version.js';
 import { appRefusals, settingRefusals } from './worker/capabilities.js';
@@ -27,11 +25,12 @@ export async function main(argv: readonly string[]): Promise<void> {
 }
 
 async function runCli(argv: readonly string[]): Promise<number> {
-  if (argv[0] === 'ctl') return runCtl(argv.slice(1)); // `pre ctl ...`: the control-socket client
+  // Loaded only when used: a master never runs the control client nor prints the help.
+  if (argv[0] === 'ctl') return (await import('./control/cli.js')).runCtl(argv.slice(1)); // `pre ctl ...`: the control-socket client
   try {
     const sources = { argv, env: process.env, cwd: process.cwd() };
     const { settings, configFile, help, version } = await resolveSettings(sources);
-    if (help) return print(formatHelp());
+    if (help) return print((await import('./settings/help.js')).formatHelp());
     if (version) return print(`pre ${VERSION}`);
     if (settings.print_config) return print(formatSettings(settings));
     if (!settings.app) {

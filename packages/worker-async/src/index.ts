@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import type { Server } from 'node:http';
 import { HttpDrain, WebSocketSessions, Worker, createNodeServer, type WorkerCapabilities } from '@pre/core';
-import { NodeWebSockets } from './websocket.js';
+import type { NodeWebSockets } from './websocket.js';
 
 /**
  * `--worker-class async`: one node:http server per inherited listener, many concurrent connections
@@ -17,9 +17,14 @@ export default class AsyncWorker extends Worker {
 
   readonly #drain = new HttpDrain();
   readonly #servers: Server[] = [];
-  readonly #websockets = this.app.websocket ? new NodeWebSockets(new WebSocketSessions(this.app.websocket, this.log)) : null;
+  #websockets: NodeWebSockets | null = null;
 
   async run(): Promise<void> {
+    if (this.app.websocket) {
+      // `ws` is loaded only for an app with WebSocket handlers: the others start faster without it.
+      const { NodeWebSockets } = await import('./websocket.js');
+      this.#websockets = new NodeWebSockets(new WebSocketSessions(this.app.websocket, this.log));
+    }
     for (const listener of this.listeners) {
       const server = createNodeServer(this, this.#drain);
       this.#websockets?.attach(server, (socket) => this.#drain.release(socket));

@@ -20,56 +20,68 @@ const ABSOLUTE_FORM = /^https?:\/\//i;
 
 type RequestWithSlots = Request & Record<symbol, unknown>;
 
-/**
- * The Requests we build. Node's undici makes `clone()` follow the original's signal only when undici
- * itself aborted that signal; ours is aborted by us (see `signalSlot`), so clones follow it here.
- */
-class NodeRequest extends Request {}
+/** What toWebRequest builds with; made on the first request, so that importing this module does not load Node's undici (~100 ms of start-up). */
+interface RequestKit {
+  readonly NodeRequest: typeof Request;
+  readonly signalSlot: symbol | undefined;
+}
 
-const baseClone = Request.prototype.clone;
-// (A method declared in the class body would clash with undici-types, which types `clone` as a property.)
-Object.defineProperty(NodeRequest.prototype, 'clone', {
-  configurable: true,
-  writable: true,
-  value: function clone(this: Request): Request {
-    const copy = baseClone.call(this);
-    const signal = this.signal;
-    if (signalSlot !== undefined && !signal.aborted) {
+let kit: RequestKit | undefined;
+
+function makeRequestKit(): RequestKit {
+  /**
+   * The Requests we build. Node's undici makes `clone()` follow the original's signal only when undici
+   * itself aborted that signal; ours is aborted by us (see `signalSlot`), so clones follow it here.
+   */
+  class NodeRequest extends Request {}
+
+  const baseClone = Request.prototype.clone;
+  // (A method declared in the class body would clash with undici-types, which types `clone` as a property.)
+  Object.defineProperty(NodeRequest.prototype, 'clone', {
+    configurable: true,
+    writable: true,
+    value: function clone(this: Request): Request {
+      const copy = baseClone.call(this);
+      const signal = this.signal;
+      if (signalSlot !== undefined && !signal.aborted) {
+        const controller = new AbortController();
+        signal.addEventListener('abort', () => controller.abort(signal.reason), { once: true });
+        (copy as RequestWithSlots)[signalSlot] = controller.signal;
+        Object.setPrototypeOf(copy, NodeRequest.prototype); // so that its own clones follow it in turn
+      }
+      return copy;
+    },
+  });
+
+  /**
+   * Node's undici (Node 20/22) keeps a Request's signal in an own symbol-keyed property, read by the
+   * `signal` getter and by `new Request(request)` / `fetch(request)`. Storing our own signal there right
+   * after construction gives the semantics of `init.signal` without the cost of undici's
+   * signal-following machinery (getMaxListeners, an EventTarget listener, WeakRef and
+   * FinalizationRegistry: ~15 µs per request, more than the rest of the Request). The behaviour is
+   * verified once, here; where it does not hold (another runtime) we pass `init.signal` instead.
+   */
+  const signalSlot: symbol | undefined = findSignalSlot();
+
+  function findSignalSlot(): symbol | undefined {
+    try {
+      const probe = new NodeRequest('http://localhost/') as RequestWithSlots;
+      const key = Object.getOwnPropertySymbols(probe).find((k) => probe[k] === probe.signal);
+      if (key === undefined) return undefined;
       const controller = new AbortController();
-      signal.addEventListener('abort', () => controller.abort(signal.reason), { once: true });
-      (copy as RequestWithSlots)[signalSlot] = controller.signal;
-      Object.setPrototypeOf(copy, NodeRequest.prototype); // so that its own clones follow it in turn
+      probe[key] = controller.signal;
+      if (probe.signal !== controller.signal) return undefined;
+      const copy = new Request(probe);
+      // A clone must have the same slot, for NodeRequest.prototype.clone to fill in.
+      if (!Object.prototype.hasOwnProperty.call(baseClone.call(probe), key)) return undefined;
+      controller.abort();
+      return copy.signal.aborted ? key : undefined;
+    } catch {
+      return undefined;
     }
-    return copy;
-  },
-});
-
-/**
- * Node's undici (Node 20/22) keeps a Request's signal in an own symbol-keyed property, read by the
- * `signal` getter and by `new Request(request)` / `fetch(request)`. Storing our own signal there right
- * after construction gives the semantics of `init.signal` without the cost of undici's
- * signal-following machinery (getMaxListeners, an EventTarget listener, WeakRef and
- * FinalizationRegistry: ~15 µs per request, more than the rest of the Request). The behaviour is
- * verified once, here; where it does not hold (another runtime) we pass `init.signal` instead.
- */
-const signalSlot: symbol | undefined = findSignalSlot();
-
-function findSignalSlot(): symbol | undefined {
-  try {
-    const probe = new NodeRequest('http://localhost/') as RequestWithSlots;
-    const key = Object.getOwnPropertySymbols(probe).find((k) => probe[k] === probe.signal);
-    if (key === undefined) return undefined;
-    const controller = new AbortController();
-    probe[key] = controller.signal;
-    if (probe.signal !== controller.signal) return undefined;
-    const copy = new Request(probe);
-    // A clone must have the same slot, for NodeRequest.prototype.clone to fill in.
-    if (!Object.prototype.hasOwnProperty.call(baseClone.call(probe), key)) return undefined;
-    controller.abort();
-    return copy.signal.aborted ? key : undefined;
-  } catch {
-    return undefined;
   }
+
+  return { NodeRequest, signalSlot };
 }
 
 /**
@@ -122,6 +134,7 @@ export function toWebRequest(req: IncomingMessage, res: ServerResponse, options?
     body = new ReadableStream<Uint8Array>(bodySource, bodySource);
   }
 
+  const { NodeRequest, signalSlot } = (kit ??= makeRequestKit());
   let request: Request;
   if (signalSlot !== undefined) {
     request =

@@ -14,10 +14,11 @@ interface InternalBody {
  * Node's undici (Node 20/22) keeps a Response's body in an own symbol-keyed state, with the original
  * `source` (a string or a Uint8Array for string, JSON, ArrayBuffer and typed-array bodies) next to
  * the stream made from it. Sending the source directly skips the stream: no reader, no reads, no
- * promises (~10 µs per response). Found and verified once, here; undefined elsewhere (Node 24+),
- * where bodies go through the stream path.
+ * promises (~10 µs per response). Found and verified once, on the first response (touching `Response`
+ * at import would load Node's undici in every process, ~100 ms of start-up); undefined elsewhere
+ * (Node 24+), where bodies go through the stream path. null: not probed yet.
  */
-const responseStateSlot: symbol | undefined = findResponseStateSlot();
+let responseStateSlot: symbol | undefined | null = null;
 
 function findResponseStateSlot(): symbol | undefined {
   try {
@@ -38,6 +39,7 @@ function findResponseStateSlot(): symbol | undefined {
  * runtime, a streamed body, a body already read): then read `response.body` as a stream.
  */
 export function inMemoryResponseBody(response: Response): InMemoryBody | undefined {
+  if (responseStateSlot === null) responseStateSlot = findResponseStateSlot();
   if (responseStateSlot === undefined) return undefined;
   const body = (response as Response & Record<symbol, { body?: InternalBody | null } | undefined>)[responseStateSlot]?.body;
   if (body === undefined || body === null) return undefined;

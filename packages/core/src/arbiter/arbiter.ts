@@ -20,7 +20,7 @@ import { refuseUnsupportedBy, resolveWorkerClass, type ResolvedWorkerClass } fro
 import { Pidfile } from './pidfile.js';
 import { WorkerProcess } from './worker-process.js';
 import { WorkerPool, type PoolWorker } from './worker-pool.js';
-import { ArbiterMetrics } from '../metrics/arbiter-metrics.js';
+import type { ArbiterMetrics } from '../metrics/arbiter-metrics.js';
 import { ControlServer } from '../control/server.js';
 
 const SIGNALS = ['SIGHUP', 'SIGTERM', 'SIGINT', 'SIGQUIT', 'SIGTTIN', 'SIGTTOU', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'] as const;
@@ -140,7 +140,8 @@ export class Arbiter implements ArbiterInfo, ArbiterControl {
 
   /** What runs beside the loop: metrics (statsd_host, prometheus_bind), the control socket, the file watcher. */
   async #startServices(): Promise<void> {
-    this.#metrics = await ArbiterMetrics.start(this.#settings, {
+    const Metrics = await loadArbiterMetrics(this.#settings);
+    this.#metrics = Metrics && await Metrics.start(this.#settings, {
       stats: () => this.stats(),
       workerStatuses: () => this.workerStatuses(),
       listenerInfos: () => this.listenerInfos(),
@@ -528,4 +529,10 @@ export class Arbiter implements ArbiterInfo, ArbiterControl {
     this.log.flush();
     return code;
   }
+}
+
+/** The metrics and health modules, loaded only when a setting asks for them (most masters never do). */
+async function loadArbiterMetrics(settings: Settings): Promise<typeof ArbiterMetrics | null> {
+  if (!settings.statsd_host && !settings.prometheus_bind && !settings.health_bind) return null;
+  return (await import('../metrics/arbiter-metrics.js')).ArbiterMetrics;
 }

@@ -1,6 +1,6 @@
 import type { Server as HttpServer, IncomingMessage, ServerResponse } from 'node:http';
-import { Server as HttpsServer } from 'node:https';
 import { Server as NetServer, type Socket } from 'node:net';
+import { isTlsServer } from './tls.js';
 
 interface ConnectionState {
   active: number;
@@ -46,7 +46,7 @@ export class HttpDrain {
   track(server: HttpServer): void {
     this.#servers.push(server);
     // Requests of an HTTPS server arrive on the TLS socket, not on the TCP one under it.
-    server.on(server instanceof HttpsServer ? 'secureConnection' : 'connection', (socket: Socket) => {
+    server.on(isTlsServer(server) ? 'secureConnection' : 'connection', (socket: Socket) => {
       const state: ConnectionState = { active: 0, idleSince: performance.now(), response: null };
       this.#connections.set(socket, state);
       socket.once('close', () => this.#connections.delete(socket));

@@ -1,6 +1,6 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import { Server as HttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
+import { isTlsServer } from './tls.js';
 
 interface Deadline {
   timer: NodeJS.Timeout | null;
@@ -67,7 +67,7 @@ export function enforceRequestDeadlines(server: Server, options: DeadlineOptions
     });
   };
 
-  server.on(server instanceof HttpsServer ? 'secureConnection' : 'connection', (socket: Tracked) => {
+  server.on(isTlsServer(server) ? 'secureConnection' : 'connection', (socket: Tracked) => {
     if (server.listening) return;
     if (!watchingRequests) {
       watchingRequests = true;

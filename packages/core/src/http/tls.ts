@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { createSecureContext, type TlsOptions } from 'node:tls';
+import { createRequire } from 'node:module';
+import type { TlsOptions } from 'node:tls';
 import { PreError } from '../errors.js';
 import type { Settings } from '../settings/registry.js';
 
@@ -43,9 +44,18 @@ export function checkTlsSettings(settings: TlsSettings): boolean {
   const options = tlsOptions(settings);
   if (!options) return false;
   try {
-    createSecureContext(options);
+    // node:tls is loaded only when TLS is on (~15 ms of start-up otherwise).
+    (createRequire(import.meta.url)('node:tls') as typeof import('node:tls')).createSecureContext(options);
   } catch (err) {
     throw new PreError('PRE_ERR_BAD_SETTING', `Invalid TLS settings (certfile ${settings.certfile}, keyfile ${settings.keyfile}): ${(err as Error).message}`);
   }
   return true;
+}
+
+/**
+ * A TLS server (https.Server, or any tls.Server): its connections arrive as 'secureConnection'. Asked of
+ * the object rather than with `instanceof https.Server`, so that a plain-HTTP worker never loads node:https.
+ */
+export function isTlsServer(server: object): boolean {
+  return typeof (server as { addContext?: unknown }).addContext === 'function';
 }

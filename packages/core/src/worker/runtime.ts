@@ -15,7 +15,7 @@ import { refuseUnsupportedBy, resolveWorkerClass, type ResolvedWorkerClass } fro
 import { STOP_BEGUN, type ListenerCopy, type Worker } from './worker.js';
 import type { ListenerCopyMessage } from './protocol.js';
 import { FINAL_SNAPSHOT_ID, type MetricsRequestMessage } from './protocol.js';
-import { WorkerMetrics } from '../metrics/worker-metrics.js';
+import type { WorkerMetrics } from '../metrics/worker-metrics.js';
 import { MemoryLimit } from '../health/memory-limit.js';
 
 const STATS_INTERVAL_MS = 1000;
@@ -110,7 +110,10 @@ export class WorkerRuntime {
     }
     if (this.#stopping) return this.#exit();
 
-    this.#metrics = await WorkerMetrics.create(this.#settings, this.#log);
+    // Loaded only when asked for: most workers send no metrics.
+    if (this.#settings.statsd_host || this.#settings.prometheus_bind) {
+      this.#metrics = await (await import('../metrics/worker-metrics.js')).WorkerMetrics.create(this.#settings, this.#log);
+    }
     if (this.#stopping) return this.#exit(); // a TERM while the metrics started: stop() found no worker yet
     if (this.#metrics) this.#serveMetrics(this.#metrics);
     try {

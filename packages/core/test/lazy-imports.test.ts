@@ -1,0 +1,72 @@
+// What a process loads at start-up: features a setting turns on are imported when used, not before
+// (start-up time and idle RSS of the master and of every worker; see bench/startup).
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const DIST = path.resolve(HERE, '../dist');
+const RECORDER = path.join(HERE, 'fixtures/record-loads.mjs');
+const tmp = mkdtempSync(path.join(os.tmpdir(), 'pre-lazy-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+interface Loaded {
+  /** URLs of the JS modules loaded (ESM, and CommonJS imported from ESM). */
+  readonly modules: string[];
+  /** Node's own modules loaded (process.moduleLoadList). */
+  readonly builtins: string[];
+}
+
+/** Runs `code` (ESM) in a new node process and reports what it loaded. */
+function loadsOf(code: string): Loaded {
+  if (!existsSync(path.join(DIST, 'index.js'))) throw new Error(`${DIST} is missing: build @pre/core first`);
+  const log = path.join(tmp, `loads-${Math.random().toString(36).slice(2)}.log`);
+  const script = `${code}\nconsole.log(JSON.stringify(process.moduleLoadList));`;
+  const out = execFileSync(process.execPath, ['--import', pathToFileURL(RECORDER).href, '--input-type=module', '-e', script], {
+    cwd: path.resolve(HERE, '..'),
+    env: { ...process.env, PRE_LOAD_LOG: log },
+    encoding: 'utf8',
+  });
+  return { modules: readFileSync(log, 'utf8').trim().split('\n'), builtins: JSON.parse(out.trim().split('\n').at(-1)!) as string[] };
+}
+
+const importOf = (file: string): string => `await import(${JSON.stringify(pathToFileURL(path.join(DIST, file)).href)});`;
+
+/** Packages and pre modules that only some settings need, and Node modules that cost start-up time. */
+const SETTING_ONLY = [/\/prom-client\//, /\/chokidar\//, /\/tinyglobby\//, /\/node_modules\/(?:\.pnpm\/)?ws[@/]/, /\/tsx\//, /\/core\/dist\/metrics\/(?:prometheus|statsd|arbiter-metrics|worker-metrics|worker-registry)\.js$/, /\/core\/dist\/health\/health-server\.js$/, /\/core\/dist\/arbiter\/reloader\.js$/];
+const NEVER_IN_A_WORKER = [/\/core\/dist\/arbiter\//, /\/core\/dist\/control\//, /\/core\/dist\/settings\/(?:help|docs)\.js$/, /\/core\/dist\/cli\.js$/];
+const COSTLY_BUILTINS = ['NativeModule internal/deps/undici/undici', 'NativeModule tls', 'NativeModule https'];
+
+function expectNone(loaded: Loaded, patterns: RegExp[], builtins: string[]): void {
+  expect(loaded.modules.filter((url) => patterns.some((p) => p.test(url)))).toEqual([]);
+  expect(loaded.builtins.filter((name) => builtins.includes(name))).toEqual([]);
+}
+
+describe('lazy imports', () => {
+  it('sees what a process loads (the recorder and the patterns work)', () => {
+    const loaded = loadsOf(`await import('prom-client'); await import('node:https'); new Request('http://x/');`);
+    expect(loaded.modules.some((url) => SETTING_ONLY[0]!.test(url))).toBe(true);
+    expect(loaded.builtins).toEqual(expect.arrayContaining(COSTLY_BUILTINS));
+  });
+
+  it('a worker importing @pre/core and the async worker class loads no metrics, control, arbiter, ws, undici or TLS', () => {
+    const loaded = loadsOf(`await import('@pre/core'); await import('@pre/worker-async');`);
+    expect(loaded.modules.some((url) => url.endsWith('/core/dist/index.js'))).toBe(true);
+    expect(loaded.modules.some((url) => url.endsWith('/worker-async/dist/index.js'))).toBe(true);
+    expectNone(loaded, [...SETTING_ONLY, ...NEVER_IN_A_WORKER], COSTLY_BUILTINS);
+  });
+
+  it("a worker process's runtime loads none of them either", () => {
+    const loaded = loadsOf(importOf('worker/runtime.js'));
+    expect(loaded.modules.some((url) => url.endsWith('/core/dist/worker/runtime.js'))).toBe(true);
+    expectNone(loaded, [...SETTING_ONLY, ...NEVER_IN_A_WORKER], COSTLY_BUILTINS);
+  });
+
+  it('the master (cli and arbiter) loads no metrics, file watcher, control client, help text, undici or TLS', () => {
+    const loaded = loadsOf(importOf('cli.js') + importOf('arbiter/arbiter.js'));
+    expectNone(loaded, [...SETTING_ONLY, /\/core\/dist\/control\/(?:cli|client|interactive|top)\.js$/, /\/core\/dist\/settings\/help\.js$/], COSTLY_BUILTINS);
+  });
+});
