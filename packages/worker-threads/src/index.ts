@@ -26,7 +26,7 @@ export default class ThreadsWorker extends Worker {
   static override readonly capabilities: WorkerCapabilities = {
     tls: true, proxyProtocol: true, forwardedHeaders: true, headersTimeout: true, requestTimeout: true,
     keepalive: true, keepaliveOff: true, workerConnections: true, backlog: true, unixSockets: true, inheritedSockets: true,
-    threads: true, nodeApps: true, fetchApps: true, websockets: false,
+    threads: true, nodeApps: true, fetchApps: true, websockets: false, http2: true,
   };
 
   readonly #slots: (ThreadSlot | null)[] = [];

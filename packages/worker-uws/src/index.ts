@@ -39,6 +39,7 @@ export default class UwsWorker extends Worker {
     nodeApps: false,
     fetchApps: true,
     websockets: true,
+    http2: false, // uWebSockets.js has no HTTP/2
   };
 
   #server: UwsServer | null = null;

@@ -101,6 +101,9 @@ export function toWebRequest(req: IncomingMessage, res: ServerResponse, options?
     }
   }
 
+  // HTTP/2 frames its body with DATA frames, not Content-Length: a body is there unless END_STREAM came with the headers.
+  if (req.httpVersionMajor === 2) hasBody = !(req as { stream?: { endAfterHeaders?: boolean } }).stream?.endAfterHeaders;
+
   const target = req.url ?? '/';
   let url: string;
   if (target.charCodeAt(0) === 47 /* '/' */) {
