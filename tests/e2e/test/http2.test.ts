@@ -5,7 +5,7 @@ import { request } from 'undici';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { makeTestPki, type TestPki } from '../helpers/certs.js';
 import { h2ClientLoop, h2Connect, h2Get, h2Request } from '../helpers/h2-client.js';
-import { FIXTURES, runPre, startPre, stopAll, waitFor } from '../helpers/pre.js';
+import { FIXTURES, ROOT, runPre, startPre, stopAll, waitFor } from '../helpers/pre.js';
 
 afterEach(stopAll);
 
@@ -97,6 +97,33 @@ describe.each(['async', 'threads'])('HTTP/2 on worker class %s', (workerClass) =
     const result = await loop;
     expect(result.failed).toBe(0);
     expect(result.pids.size).toBeGreaterThanOrEqual(2);
+  });
+});
+
+/** The samples in apps/, unmodified, served over h2c. */
+const SAMPLES = { express: 'apps/express', koa: 'apps/koa', fastify: 'apps/fastify:create()', hono: 'apps/hono', 'node-http': 'apps/node-http' } as const;
+
+describe('unmodified framework samples over HTTP/2 (async)', () => {
+  it.each(Object.keys(SAMPLES) as (keyof typeof SAMPLES)[])('%s: routing, JSON in and out, a stream, a 500', async (app) => {
+    const url = await startPre([SAMPLES[app], '-k', 'async', '-b', '127.0.0.1:0', '--log-level', 'debug', ...H2C], { cwd: ROOT }).ready(1);
+    const session = await h2Connect(url);
+    const home = await h2Request(session, '/');
+    expect(home.status).toBe(200);
+    expect(home.body).toMatch(/^Hello from /);
+    const user = await h2Request(session, '/users/42');
+    expect(user.status).toBe(200);
+    expect(user.headers['content-type']).toMatch(/^application\/json/);
+    expect(JSON.parse(user.body)).toEqual({ id: 42, name: 'user 42' });
+    const payload = { name: 'Ada', tags: ['x', 'y'] };
+    const echo = await h2Request(session, '/echo', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(payload) });
+    expect(echo.status).toBe(201);
+    expect(JSON.parse(echo.body)).toEqual({ received: payload });
+    const stream = await h2Request(session, '/stream');
+    expect(stream.body).toBe('chunk 1\nchunk 2\nchunk 3\nchunk 4\nchunk 5\n');
+    const error = await h2Request(session, '/error');
+    expect(error.status).toBe(500);
+    expect((await h2Request(session, '/users/7')).status).toBe(200);
+    session.close();
   });
 });
 

@@ -1,4 +1,4 @@
-import type { Http2ServerRequest } from 'node:http2';
+import { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 
 /** Compatibility-API properties whose getters read a pseudo-header. */
 const PSEUDO_PROPERTIES = [['method', ':method'], ['url', ':path'], ['scheme', ':scheme'], ['authority', ':authority']] as const;
@@ -7,7 +7,8 @@ const PSEUDO_PROPERTIES = [['method', ':method'], ['url', ':path'], ['scheme', '
  * What an app sees of an HTTP/2 request through node's compatibility API, made to look like HTTP/1.1
  * where it matters to unmodified apps: the pseudo-headers (`:method`, `:path`, `:scheme`,
  * `:authority`) leave `headers` and `rawHeaders` (a fetch `Headers` refuses such names, and apps that
- * copy headers would forward them), and `:authority` becomes `host` when the client sent no Host.
+ * copy headers would forward them), `:authority` becomes `host` when the client sent no Host, and a
+ * body sent without Content-Length carries `transfer-encoding: chunked` (the one synthetic header).
  * What stays different: `req.httpVersion` is '2.0'; connection-specific headers (Connection,
  * Keep-Alive, Transfer-Encoding, Upgrade) do not exist; `req.socket` is a proxy of the connection
  * shared by every stream on it.
@@ -32,9 +33,38 @@ export function adaptHttp2Request(req: Http2ServerRequest): void {
     headers.host = authority;
     raw.push('host', authority);
   }
+  // A body of unknown length (DATA frames, no Content-Length) reads as HTTP/1.1's chunked body: body
+  // parsers (type-is's hasBody, raw-body) look for one of the two headers before reading at all.
+  if (!req.stream.endAfterHeaders && headers['content-length'] === undefined) {
+    headers['transfer-encoding'] = 'chunked';
+    raw.push('transfer-encoding', 'chunked');
+  }
 }
 
 /** True when the request arrived over HTTP/2 (node's compatibility API). */
 export function isHttp2Request(req: { readonly httpVersionMajor: number }): boolean {
   return req.httpVersionMajor === 2;
+}
+
+/** Every method and accessor of a compatibility class, from its prototype up to (not including) the stream base. */
+function ownDescriptors(proto: object): [string | symbol, PropertyDescriptor][] {
+  return Reflect.ownKeys(proto)
+    .filter((key) => key !== 'constructor')
+    .map((key) => [key, Object.getOwnPropertyDescriptor(proto, key)!]);
+}
+
+const REQUEST_DESCRIPTORS = ownDescriptors(Http2ServerRequest.prototype);
+const RESPONSE_DESCRIPTORS = ownDescriptors(Http2ServerResponse.prototype);
+
+/**
+ * Makes a compatibility request and response keep working when an app swaps their prototypes, as
+ * Express does (`Object.setPrototypeOf(req, app.request)`, whose chain is http.IncomingMessage's and
+ * http.ServerResponse's, not the compatibility classes'): their own methods and accessors are copied
+ * onto the objects, so Express's methods on top find `headers`, `setHeader`, `end` and the rest of the
+ * HTTP/2 versions. This is pre's adapter for node listeners on HTTP/2; it costs a few dozen property
+ * definitions per stream, only on HTTP/2.
+ */
+export function pinHttp2Prototypes(req: Http2ServerRequest, res: Http2ServerResponse): void {
+  for (const [key, descriptor] of REQUEST_DESCRIPTORS) if (!Object.prototype.hasOwnProperty.call(req, key)) Object.defineProperty(req, key, descriptor);
+  for (const [key, descriptor] of RESPONSE_DESCRIPTORS) if (!Object.prototype.hasOwnProperty.call(res, key)) Object.defineProperty(res, key, descriptor);
 }

@@ -1,4 +1,4 @@
-import type { Http2Server, Http2ServerRequest, Http2ServerResponse, ServerHttp2Session } from 'node:http2';
+import type { Http2Server, Http2ServerRequest, Http2ServerResponse, ServerHttp2Session, ServerHttp2Stream } from 'node:http2';
 
 export interface Http2DeadlineOptions {
   /** A new connection must complete its first request's headers within this (headers_timeout). */
@@ -47,9 +47,11 @@ export function enforceHttp2Deadlines(server: Http2Server, options: Http2Deadlin
     session.once('close', () => idleFor(0));
   });
   if (requestTimeoutMs <= 0) return;
-  server.on('request', (req: Http2ServerRequest, res: Http2ServerResponse) => {
-    if (requestReceived(req)) return;
-    const timer = setTimeout(expireRequest, requestTimeoutMs, req, res);
+  // Before the app: it may swap the request's prototype (Express), so the stream is read here, once.
+  server.prependListener('request', (req: Http2ServerRequest, res: Http2ServerResponse) => {
+    const stream = req.stream;
+    if (requestReceived(stream)) return;
+    const timer = setTimeout(expireRequest, requestTimeoutMs, stream, res);
     res.once('close', () => clearTimeout(timer));
   });
 }
@@ -59,18 +61,18 @@ export function enforceHttp2Deadlines(server: Http2Server, options: Http2Deadlin
  * as node:http's `complete` on HTTP/1.1. `_readableState.ended` is the stream's own record of it;
  * without it (a future Node), `endAfterHeaders` and `readableEnded` are the public approximations.
  */
-function requestReceived(req: Http2ServerRequest): boolean {
-  const stream = req.stream as Http2ServerRequest['stream'] & { _readableState?: { ended?: boolean } };
-  if (stream.endAfterHeaders || req.complete) return true;
-  return stream._readableState?.ended ?? stream.readableEnded;
+function requestReceived(stream: ServerHttp2Stream): boolean {
+  const state = (stream as ServerHttp2Stream & { _readableState?: { ended?: boolean } })._readableState;
+  if (stream.endAfterHeaders) return true;
+  return state?.ended ?? stream.readableEnded;
 }
 
-function expireRequest(req: Http2ServerRequest, res: Http2ServerResponse): void {
-  if (requestReceived(req) || res.stream.destroyed) return;
-  if (res.headersSent) {
-    res.stream.close(0x8 /* CANCEL */);
+function expireRequest(stream: ServerHttp2Stream, res: Http2ServerResponse): void {
+  if (requestReceived(stream) || stream.destroyed) return;
+  if (stream.headersSent) {
+    stream.close(0x8 /* CANCEL */);
     return;
   }
   res.writeHead(408, { 'content-type': 'text/plain; charset=utf-8' });
-  res.end('Request Timeout\n', () => res.stream.close(0x8));
+  res.end('Request Timeout\n', () => stream.close(0x8));
 }

@@ -1,11 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Http2ServerRequest } from 'node:http2';
+import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import { fetchToNodeListener } from '../app/fetch-adapter.js';
 import type { NodeListener } from '../app/load.js';
 import type { RequestInfo } from '../hooks.js';
 import { countResponseBytes, nodeAccessLogEntry } from './access-entry.js';
 import { ForwardedHeaders } from './forwarded.js';
-import { adaptHttp2Request } from './http2-adapter.js';
+import { adaptHttp2Request, pinHttp2Prototypes } from './http2-adapter.js';
 import { checkHttp2Request } from './http2-limits.js';
 import { checkRequest } from './request-checks.js';
 import { isRefused, markRefused, type CheckedIncomingMessage } from './trailer-checks.js';
@@ -32,6 +32,8 @@ export function createRequestListener(served: ServedApp, options: RequestListene
   const countBytes = logAccess || hooks;
   const closeAfterResponse = settings.keepalive === 0;
   const forwarded = new ForwardedHeaders(settings);
+  // Node listeners may swap the request's prototype (Express); fetch apps only read through the adapter.
+  const pinPrototypes = app.shape === 'node';
 
   const fail = (req: IncomingMessage, res: ServerResponse, err: unknown): void => {
     log.exception(`Error handling request ${req.method} ${req.url}`, err);
@@ -58,7 +60,10 @@ export function createRequestListener(served: ServedApp, options: RequestListene
   return function onRequest(req, res) {
     // Node's HTTP/2 compatibility API (Http2ServerRequest/Response) arrives here too: one stream each.
     const http2 = req.httpVersionMajor === 2;
-    if (http2) adaptHttp2Request(req as unknown as Http2ServerRequest);
+    if (http2) {
+      adaptHttp2Request(req as unknown as Http2ServerRequest);
+      if (pinPrototypes) pinHttp2Prototypes(req as unknown as Http2ServerRequest, res as unknown as Http2ServerResponse);
+    }
     // A request pipelined behind a refused one: its connection closes after the refusal; the app never sees it.
     else if (isRefused(req.socket)) return;
     (req as CheckedIncomingMessage).response = res;
