@@ -41,7 +41,7 @@ export function enforceHttp2Deadlines(server: Http2Server, options: Http2Deadlin
       stream.once('close', () => {
         if (--open > 0) return;
         if (keepaliveMs > 0) idleFor(keepaliveMs);
-        else closeSession(session);
+        else setImmediate(closeSession, session); // not from inside nghttp2's frame processing
       });
     });
     session.once('close', () => idleFor(0));

@@ -1,5 +1,6 @@
-import type { SecureServerOptions } from 'node:http2';
+import type { Http2Server, SecureServerOptions, ServerHttp2Session, ServerHttp2Stream } from 'node:http2';
 import type { Http2ServerRequest } from 'node:http2';
+import type { Logger } from '../logging/error-log.js';
 import type { Settings } from '../settings/registry.js';
 import { checkRequestHead, checkTarget, type RequestRejection } from './request-checks.js';
 
@@ -54,4 +55,37 @@ export function checkHttp2Request(req: Pick<Http2ServerRequest, 'method' | 'url'
   if (head) return head;
   if (method === 'CONNECT') return null;
   return checkTarget(method, url, req.headers.host, false);
+}
+
+/** Client resets a session may make before pre looks at their share of its streams. */
+const RESET_ALLOWANCE = 200;
+
+/**
+ * Rapid reset (CVE-2023-44487) bound of pre's own, on top of nghttp2's: a session whose client has
+ * reset more than RESET_ALLOWANCE streams, and more than half of all it opened, gets GOAWAY
+ * ENHANCE_YOUR_CALM and is closed. Clients that cancel now and then (a browser navigating away)
+ * stay far below both.
+ */
+export function boundClientResets(server: Http2Server, log: Logger): void {
+  server.on('session', (session: ServerHttp2Session) => {
+    let opened = 0;
+    let reset = 0;
+    let ending = false;
+    session.on('stream', (stream: ServerHttp2Stream) => {
+      opened++;
+      stream.once('close', () => {
+        // Reset before pre answered: by the client (an answered stream closes with NO_ERROR, 0).
+        if (stream.rstCode === 0 || stream.headersSent) return;
+        if (++reset <= RESET_ALLOWANCE || reset * 2 <= opened || ending) return;
+        ending = true;
+        log.warning(`Closing an HTTP/2 connection from ${session.socket?.remoteAddress ?? 'unknown'}: the client reset ${reset} of ${opened} streams (rapid reset)`);
+        // Not from inside nghttp2's frame processing: destroying a session there aborts Node 20 (node_http2.cc CheckAllocatedSize).
+        setImmediate(() => {
+          if (session.destroyed) return;
+          session.goaway(0xb /* ENHANCE_YOUR_CALM */);
+          session.destroy();
+        });
+      });
+    });
+  });
 }

@@ -7,7 +7,7 @@ import type { HttpProtocol, Settings } from '../settings/registry.js';
 import type { HttpDrain } from './drain.js';
 import { Http2Drain } from './http2-drain.js';
 import { enforceHttp2Deadlines } from './http2-deadlines.js';
-import { http2ServerOptions } from './http2-limits.js';
+import { boundClientResets, http2ServerOptions } from './http2-limits.js';
 import { acceptProxyProtocol } from './proxy-protocol.js';
 import { createRequestListener } from './request-listener.js';
 import type { ServedApp } from './request-reporter.js';
@@ -56,6 +56,7 @@ export function createHttp2Front(served: ServedApp, drain: HttpDrain, http1: Htt
     requestTimeoutMs: settings.request_timeout > 0 ? Math.max(settings.request_timeout * 1000, headersTimeoutMs) : 0,
     keepaliveMs: settings.keepalive * 1000,
   });
+  boundClientResets(http2, log);
   http2.on('sessionError', (err: NodeJS.ErrnoException) => log.debug(`HTTP/2 session error: ${err.code ?? err.message}`));
   const sessions = new Http2Drain();
   sessions.trackSessions(http2);
