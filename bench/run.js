@@ -14,6 +14,7 @@ import { BASELINE, detailTable, rpsTable, summarize } from './lib/report.js';
 import { QUICK_SCENARIOS, SCENARIOS } from './lib/scenarios.js';
 import { benchServers } from './lib/servers.js';
 import { barChartSvg } from './lib/svg-chart.js';
+import { http2Section } from './lib/http2-row.js';
 
 const { values: opts } = parseArgs({
   options: {
@@ -88,6 +89,7 @@ const markdown = [
   '## req/s', '', rpsTable(rows, servers, scenarios), '',
   '## Every figure', '', 'RSS = peak of the server\'s whole process tree; master CPU = the master\'s share of the server\'s CPU time (— where one process serves).', '',
   detailTable(rows, scenarios), '',
+  ...(list(opts.scenarios)?.includes('h2') === false ? [] : await http2Section({ rounds, durationS, generator })),
 ].join('\n');
 mkdirSync(opts.out, { recursive: true });
 const base = `${opts.out.replace(/\/$/, '')}/bench${opts.quick ? '-quick' : ''}`;
