@@ -1,5 +1,7 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
 import https from 'node:https';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { request } from 'undici';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -201,6 +203,37 @@ describe('HTTP/2 fetch apps, timeouts, limits and refusals', () => {
     expect(third instanceof Error || !Number.isFinite(third.status)).toBe(true);
     expect((await h2Request(sessions[0]!, '/pid')).status).toBe(200);
     for (const s of sessions) s.close();
+  });
+
+  it('hooks, Prometheus metrics and forwarded headers work per stream', async () => {
+    const hookLog = path.join(mkdtempSync(path.join(os.tmpdir(), 'pre-h2-hooks-')), 'hooks.log');
+    const pre = startPre([APP, '-k', 'async', '-b', '127.0.0.1:0', '--log-level', 'debug', ...H2C, '-c', path.join(FIXTURES, 'hooks.config.mjs'),
+      '--prometheus-bind', '127.0.0.1:0', '--forwarded-allow-ips', '127.0.0.1', '--access-logfile', '-', '--access-logformat', 'client=%(h)s %(U)s'], { env: { HOOK_LOG: hookLog } });
+    const url = await pre.ready(1);
+    const metricsUrl = (await pre.waitForLog(/Serving Prometheus metrics at: (\S+)/))[1]!;
+    const session = await h2Connect(url);
+    const answers = await Promise.all([
+      h2Request(session, '/pid', { headers: { 'x-forwarded-for': '203.0.113.7' } }),
+      h2Request(session, '/nope', { headers: { 'x-forwarded-for': '198.51.100.9' } }),
+      h2Request(session, '/pid'),
+    ]);
+    session.close();
+    expect(answers.map((a) => a.status)).toEqual([200, 404, 200]);
+    await waitFor(() => readFileSync(hookLog, 'utf8').match(/^post_request /gm)?.length === 3, 'three post_request hooks');
+    const hooks = readFileSync(hookLog, 'utf8');
+    expect(hooks).toContain('pre_request');
+    expect(hooks).toMatch(/pre_request \d+ GET \/nope/);
+    expect(hooks).toMatch(/post_request \d+ 404/);
+    // Two streams of one connection, two clients named by the trusted proxy, and the connection's own address.
+    await waitFor(() => (pre.stdout.match(/^client=/gm)?.length ?? 0) === 3, 'three access lines');
+    expect(pre.stdout).toContain('client=203.0.113.7 /pid');
+    expect(pre.stdout).toContain('client=198.51.100.9 /nope');
+    expect(pre.stdout).toContain('client=127.0.0.1 /pid');
+    const metrics = await waitFor(async () => {
+      const text = await (await request(metricsUrl)).body.text();
+      return /status="404"[^\n]* 1\b/.test(text) ? text : null;
+    }, 'the 404 in the metrics');
+    expect(metrics).toMatch(/status="200"[^\n]* 2\b/);
   });
 
   it('h2 without TLS or http2_cleartext is a clear start-up error', async () => {

@@ -1,5 +1,8 @@
 import { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 
+/** What the access log, hooks and fetch apps read of a stream's connection. */
+const CONNECTION_FACTS = ['remoteAddress', 'remotePort', 'remoteFamily', 'localAddress', 'localPort', 'encrypted'] as const;
+
 /** Compatibility-API properties whose getters read a pseudo-header. */
 const PSEUDO_PROPERTIES = [['method', ':method'], ['url', ':path'], ['scheme', ':scheme'], ['authority', ':authority']] as const;
 
@@ -10,8 +13,8 @@ const PSEUDO_PROPERTIES = [['method', ':method'], ['url', ':path'], ['scheme', '
  * copy headers would forward them), `:authority` becomes `host` when the client sent no Host, and a
  * body sent without Content-Length carries `transfer-encoding: chunked` (the one synthetic header).
  * What stays different: `req.httpVersion` is '2.0'; connection-specific headers (Connection,
- * Keep-Alive, Transfer-Encoding, Upgrade) do not exist; `req.socket` is a proxy of the connection
- * shared by every stream on it.
+ * Keep-Alive, Transfer-Encoding, Upgrade) do not exist; `req.socket` is a per-stream view of the
+ * connection shared by every stream on it (reads go to the connection; addresses set on it stay with the stream).
  */
 export function adaptHttp2Request(req: Http2ServerRequest): void {
   const headers = req.headers as Record<string, string | string[] | undefined>;
@@ -21,6 +24,14 @@ export function adaptHttp2Request(req: Http2ServerRequest): void {
   for (const [name, header] of PSEUDO_PROPERTIES) {
     Object.defineProperty(req, name, { value: headers[header], writable: true, configurable: true, enumerable: true });
   }
+  // Each stream its own view of the shared connection: forwarded headers (forwarded.ts) set the client's
+  // address and scheme per request, and streams of one proxy connection may come from different clients.
+  const connection = req.socket as unknown as Record<(typeof CONNECTION_FACTS)[number], unknown>;
+  const view = Object.create(connection) as object;
+  // Kept from now: node's proxy reads the stream's connection, which is gone once the stream closes (access log time).
+  for (const name of CONNECTION_FACTS) Object.defineProperty(view, name, { value: connection[name], writable: true, configurable: true });
+  Object.defineProperty(req, 'socket', { value: view, writable: true, configurable: true });
+  Object.defineProperty(req, 'connection', { value: view, writable: true, configurable: true });
   let pseudo = 0;
   while (pseudo < raw.length && raw[pseudo]!.charCodeAt(0) === 0x3a /* : */) pseudo += 2;
   if (pseudo > 0) raw.splice(0, pseudo);
