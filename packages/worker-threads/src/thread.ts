@@ -106,7 +106,7 @@ class ThreadServer implements ServedApp {
   #track(req: IncomingMessage, res: ServerResponse): void {
     const seq = this.#seq = this.#seq >= 0x7fffffff ? 1 : this.#seq + 1;
     // An HTTP/2 stream shares its connection: the watchdog must not write an HTTP/1.1 503 on it (-1: just close).
-    const fd = req.httpVersionMajor === 2 ? -1 : (req.socket as Socket & { _handle?: { fd?: number } })._handle?.fd ?? -1;
+    const fd = (req as { stream?: unknown }).stream !== undefined ? -1 : (req.socket as Socket & { _handle?: { fd?: number } })._handle?.fd ?? -1;
     this.#current = res;
     this.#state.requestStarted(seq, fd, req.method ?? '', req.url ?? '');
     this.#balance?.onRequest(req.socket);

@@ -102,7 +102,8 @@ export function toWebRequest(req: IncomingMessage, res: ServerResponse, options?
   }
 
   // HTTP/2 frames its body with DATA frames, not Content-Length: a body is there unless END_STREAM came with the headers.
-  if (req.httpVersionMajor === 2) hasBody = !(req as { stream?: { endAfterHeaders?: boolean } }).stream?.endAfterHeaders;
+  const stream = (req as { stream?: { endAfterHeaders: boolean } }).stream;
+  if (stream) hasBody = !stream.endAfterHeaders;
 
   const target = req.url ?? '/';
   let url: string;

@@ -52,11 +52,6 @@ export function adaptHttp2Request(req: Http2ServerRequest): void {
   }
 }
 
-/** True when the request arrived over HTTP/2 (node's compatibility API). */
-export function isHttp2Request(req: { readonly httpVersionMajor: number }): boolean {
-  return req.httpVersionMajor === 2;
-}
-
 /** Every method and accessor of a compatibility class, from its prototype up to (not including) the stream base. */
 function ownDescriptors(proto: object): [string | symbol, PropertyDescriptor][] {
   return Reflect.ownKeys(proto)

@@ -44,7 +44,7 @@ export function createRequestListener(served: ServedApp, options: RequestListene
     res.statusCode = 500;
     res.setHeader('content-type', 'text/plain; charset=utf-8');
     // HTTP/2 has no Connection header (node throws on it): the stream ends, the connection stays.
-    if (req.httpVersionMajor !== 2) res.setHeader('connection', 'close');
+    if ((req as { stream?: unknown }).stream === undefined) res.setHeader('connection', 'close');
     res.end('Internal Server Error');
   };
 
@@ -59,7 +59,8 @@ export function createRequestListener(served: ServedApp, options: RequestListene
 
   return function onRequest(req, res) {
     // Node's HTTP/2 compatibility API (Http2ServerRequest/Response) arrives here too: one stream each.
-    const http2 = req.httpVersionMajor === 2;
+    // (An HTTP/1 request line may say HTTP/2.0 too: checkRequest answers that one with 505; it has no stream.)
+    const http2 = req.httpVersionMajor === 2 && (req as { stream?: unknown }).stream !== undefined;
     if (http2) {
       adaptHttp2Request(req as unknown as Http2ServerRequest);
       if (pinPrototypes) pinHttp2Prototypes(req as unknown as Http2ServerRequest, res as unknown as Http2ServerResponse);
