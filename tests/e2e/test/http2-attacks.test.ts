@@ -62,10 +62,11 @@ describe('HTTP/2 attacks are bounded', () => {
     }
     await expectWorkerFine('rapid reset', sent, before, `(${connections} connections, ${cutOff} cut off by the server)`);
     expect(sent).toBeGreaterThan(1000);
-    // pre's own bound: each connection is closed once its client has reset more than 200 streams (the
-    // client's count above is what it wrote before it noticed; the kernel buffers the rest).
-    expect(pre.stderr).toMatch(/the client reset 201 of \d+ streams \(rapid reset\)/);
+    // Every connection is cut off: by pre's own bound (GOAWAY once its client has reset more than 200
+    // streams; on Node 20 this is what fires) or by node's (Node 22 stops such sessions earlier). The
+    // client's count above is what it wrote before it noticed; the kernel buffered the rest.
     expect(cutOff).toBe(connections);
+    if (process.versions.node.startsWith('20.')) expect(pre.stderr).toMatch(/the client reset 201 of \d+ streams \(rapid reset\)/);
   }, 30_000);
 
   it('CONTINUATION flood (CVE-2024-27316 family): a header block that never ends', async () => {
@@ -118,8 +119,10 @@ describe('HTTP/2 attacks are bounded', () => {
     }
     await new Promise((r) => setTimeout(r, 500));
     const refused = conns.reduce((n, c) => n + c.frames.count(FRAME.RST_STREAM), 0);
-    await expectWorkerFine('stream exhaustion', sent, before, `(${refused} streams refused with RST_STREAM)`);
-    expect(refused).toBeGreaterThan(0);
+    const goaways = conns.reduce((n, c) => n + c.frames.count(FRAME.GOAWAY), 0);
+    await expectWorkerFine('stream exhaustion', sent, before, `(${refused} streams refused with RST_STREAM, ${goaways} GOAWAY)`);
+    // Node 20 refuses the streams over the limit one by one; newer versions may end the session instead.
+    expect(refused + goaways).toBeGreaterThan(0);
     for (const conn of conns) conn.socket.destroy();
   }, 30_000);
 });
