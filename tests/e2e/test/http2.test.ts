@@ -135,8 +135,8 @@ describe('HTTP/2 with TLS (ALPN h2,http/1.1)', () => {
     pki = makeTestPki();
   });
 
-  it('serves h2 and HTTP/1.1 on one port, chosen by ALPN', async () => {
-    const pre = startPre([APP, '-k', 'async', '-b', '127.0.0.1:0', '--log-level', 'debug', '--certfile', pki.serverCert, '--keyfile', pki.serverKey,
+  it.each(['async', 'threads'])('%s: serves h2 and HTTP/1.1 on one port, chosen by ALPN', async (workerClass) => {
+    const pre = startPre([APP, '-k', workerClass, '-b', '127.0.0.1:0', '--log-level', 'debug', '--certfile', pki.serverCert, '--keyfile', pki.serverKey,
       '--http-protocols', 'h2,h1', '--access-logfile', '-', '--access-logformat', 'proto=%(H)s']);
     const url = await pre.ready(1);
     const ca = pki.read(pki.caCert);
