@@ -52,6 +52,9 @@ describe('checkHttp2Request', () => {
     expect(checkHttp2Request(req(['x', 'y'.repeat(60)]), limits as never)?.status).toBe(431);
     expect(checkHttp2Request(req(['host', 'a b']), limits as never)?.status).toBe(400);
     expect(checkHttp2Request(req([], '/' + 'p'.repeat(5000)), limits as never)?.status).toBe(414);
+    const listLimited = { ...limits, limit_request_field_size: 0, http2_max_header_list_size: 300 };
+    expect(checkHttp2Request(req(['x', 'y'.repeat(100)]), listLimited as never)).toBeNull();
+    expect(checkHttp2Request(req(['x', 'y'.repeat(200)]), listLimited as never)).toEqual({ status: 431, reason: 'Header list too large' });
   });
 });
 

@@ -62,6 +62,21 @@ describe.each(['async', 'threads'])('HTTP/2 on worker class %s', (workerClass) =
     session.close();
   });
 
+  it('http2_max_header_list_size: a larger header list is refused on its stream (431 or RST_STREAM); the next stream is served', async () => {
+    const url = await servePre([...H2C, '--limit-request-field-size', '0', '--http2-max-header-list-size', '4096'], workerClass).ready(1);
+    const refusal = (r: Promise<{ status: number }>) => r.then((a) => String(a.status), (err: Error) => err.message);
+    // A first stream usually arrives before the client acknowledged the server's SETTINGS: pre's own check answers 431.
+    const first = await h2Connect(url);
+    expect(await refusal(h2Request(first, '/echo', { headers: { 'x-big': 'b'.repeat(6000) } }))).toMatch(/^431$|ENHANCE_YOUR_CALM/);
+    first.close();
+    // Later ones: node:http2 resets the stream itself (ENHANCE_YOUR_CALM) once the limit is acknowledged.
+    const session = await h2Connect(url);
+    expect((await h2Request(session, '/echo', { headers: { 'x-big': 'b'.repeat(3000) } })).status).toBe(200);
+    expect(await refusal(h2Request(session, '/echo', { headers: { 'x-big': 'b'.repeat(6000) } }))).toMatch(/^431$|ENHANCE_YOUR_CALM/);
+    expect((await h2Request(session, '/pid')).status).toBe(200);
+    session.close();
+  });
+
   it('graceful HUP under an HTTP/2 client loop: GOAWAY, open streams finish, no request lost', async () => {
     const pre = servePre([...H2C, '-w', '2'], workerClass);
     const url = await pre.ready(2);

@@ -43,14 +43,28 @@ export function http2ServerOptions(limits: Http2Limits): SecureServerOptions {
 }
 
 /**
- * pre's request limits on one HTTP/2 stream, as on HTTP/1.1: too many or too large header fields are
- * 431, a long `:path` 414, a repeated single header 400, an invalid `:authority`/Host 400. Run after
+ * RFC 9113 §6.5.2's size of a header list: each field's name and value plus 32, pseudo-headers included
+ * (`:method`, `:path`, and `:scheme`/`:authority` counted at their overhead). node:http2 holds incoming
+ * blocks to SETTINGS_MAX_HEADER_LIST_SIZE only once the client has acknowledged it: pre covers the
+ * streams before that (a client's first requests), with a 431.
+ */
+function headerListSize(method: string, url: string, rawHeaders: readonly string[]): number {
+  let size = method.length + url.length + 4 * 32;
+  for (let i = 0; i < rawHeaders.length; i++) size += rawHeaders[i]!.length + (i % 2 === 0 ? 32 : 0);
+  return size;
+}
+
+/**
+ * pre's request limits on one HTTP/2 stream, as on HTTP/1.1: a header list over
+ * http2_max_header_list_size, too many or too large header fields are 431, a long `:path` 414, a repeated single header 400, an invalid `:authority`/Host 400. Run after
  * `adaptHttp2Request`, so `rawHeaders` holds the regular fields only. Framing (Transfer-Encoding) does
  * not exist in HTTP/2: nghttp2 refuses connection-specific fields itself.
  */
 export function checkHttp2Request(req: Pick<Http2ServerRequest, 'method' | 'url' | 'rawHeaders' | 'headers'>, limits: Http2Limits): RequestRejection | null {
   const method = req.method ?? '';
   const url = req.url ?? '';
+  const listLimit = limits.http2_max_header_list_size;
+  if (listLimit > 0 && headerListSize(method, url, req.rawHeaders) > listLimit) return { status: 431, reason: 'Header list too large' };
   const head = checkRequestHead(method, url, req.rawHeaders, limits);
   if (head) return head;
   if (method === 'CONNECT') return null;

@@ -258,7 +258,7 @@ export const SETTINGS = {
     name: 'http2_max_header_list_size', section: 'HTTP/2', cli: ['--http2-max-header-list-size'], meta: 'BYTES', kind: 'int',
     validate: v.int(0, 2 ** 32 - 1), default: 65536,
     short: 'The largest decoded header list of an HTTP/2 request, in bytes.',
-    desc: 'SETTINGS_MAX_HEADER_LIST_SIZE (RFC 9113\'s size: each name and value plus 32). A larger header block resets the stream; a block split into endless CONTINUATION frames is cut off at this size. `limit_request_fields` and `limit_request_field_size` apply per stream as on HTTP/1.1 (431). 0 leaves only those limits.',
+    desc: 'SETTINGS_MAX_HEADER_LIST_SIZE (RFC 9113\'s size: each name and value plus 32). A request whose header list is larger is refused on its stream (`431`, or RST_STREAM from node:http2 once the client has acknowledged the setting), and the connection goes on; a header block that never ends (CONTINUATION frames) is cut off by nghttp2. `limit_request_fields` and `limit_request_field_size` apply per stream as on HTTP/1.1 (431). 0 leaves only those limits.',
   }),
 
   // --- Worker Processes ---
