@@ -45,17 +45,22 @@ export async function h2Get(url: string, path: string, options: SecureClientSess
 export interface H2LoopResult {
   ok: number;
   failed: number;
-  /** Streams the server refused unprocessed (past a GOAWAY's last stream id) and that were sent again, as RFC 9113 §8.7 allows. */
-  retried: number;
+  /**
+   * Requests sent again because they were never processed, as RFC 9113 §8.7 allows: `notSent`, the
+   * client refused to open them on a connection that had received GOAWAY; `refused`, the server
+   * refused them (REFUSED_STREAM, or past a GOAWAY's last stream id).
+   */
+  retried: { notSent: number; refused: number };
   errors: string[];
   pids: Set<number>;
   sessions: number;
 }
 
-/** Node reports a stream the server never processed (beyond GOAWAY's last stream id, or REFUSED_STREAM) this way. */
-function unprocessed(err: unknown): boolean {
+/** How node reports a request that was never processed: not sent at all, or refused by the server; null otherwise. */
+function unprocessed(err: unknown): 'notSent' | 'refused' | null {
   const e = err as { code?: string; message?: string };
-  return e.code === 'ERR_HTTP2_GOAWAY_SESSION' || /REFUSED_STREAM/.test(e.message ?? '') || e.code === 'ERR_HTTP2_INVALID_SESSION';
+  if (e.code === 'ERR_HTTP2_GOAWAY_SESSION' || e.code === 'ERR_HTTP2_INVALID_SESSION') return 'notSent';
+  return /REFUSED_STREAM/.test(e.message ?? '') ? 'refused' : null;
 }
 
 /**
@@ -64,7 +69,7 @@ function unprocessed(err: unknown): boolean {
  * is counted. Bounded by `maxMs`.
  */
 export async function h2ClientLoop(url: string, stop: Promise<unknown>, { connections = 2, streams = 4, path = '/pid', maxMs = 60_000 } = {}): Promise<H2LoopResult> {
-  const result: H2LoopResult = { ok: 0, failed: 0, retried: 0, errors: [], pids: new Set(), sessions: 0 };
+  const result: H2LoopResult = { ok: 0, failed: 0, retried: { notSent: 0, refused: 0 }, errors: [], pids: new Set(), sessions: 0 };
   let stopped = false;
   void stop.finally(() => (stopped = true));
   const deadline = Date.now() + maxMs;
@@ -101,8 +106,9 @@ export async function h2ClientLoop(url: string, stop: Promise<unknown>, { connec
             result.errors.push(`status ${res.status}`);
           }
         } catch (err) {
-          if (unprocessed(err)) {
-            result.retried++;
+          const kind = unprocessed(err);
+          if (kind) {
+            result.retried[kind]++;
             continue;
           }
           result.failed++;

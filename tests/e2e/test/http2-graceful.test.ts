@@ -59,7 +59,7 @@ describe('HTTP/2 graceful stops', () => {
     await new Promise((r) => setTimeout(r, 300));
     finish();
     const result = await loop;
-    console.log(`USR2 under HTTP/2: ok ${result.ok}, failed ${result.failed}, retried unprocessed ${result.retried}, sessions ${result.sessions}`);
+    console.log(`USR2 under HTTP/2: ok ${result.ok}, failed ${result.failed}, retried (never processed): not sent ${result.retried.notSent}, refused by the server ${result.retried.refused}, sessions ${result.sessions}`);
     expect(result.errors).toEqual([]);
     expect(result.failed).toBe(0);
     expect(result.ok).toBeGreaterThan(50);

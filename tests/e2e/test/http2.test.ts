@@ -93,7 +93,7 @@ describe.each(['async', 'threads'])('HTTP/2 on worker class %s', (workerClass) =
     await new Promise((r) => setTimeout(r, 300));
     reloaded();
     const result = await loop;
-    console.log(`HUP under HTTP/2 (${workerClass}): ok ${result.ok}, failed ${result.failed}, retried unprocessed ${result.retried}, sessions ${result.sessions}`);
+    console.log(`HUP under HTTP/2 (${workerClass}): ok ${result.ok}, failed ${result.failed}, retried (never processed): not sent ${result.retried.notSent}, refused by the server ${result.retried.refused}, sessions ${result.sessions}`);
     expect(result.errors).toEqual([]);
     expect(result.failed).toBe(0);
     expect(result.ok).toBeGreaterThan(50);
