@@ -20,6 +20,7 @@ import { SCENARIOS, scenariosFor } from './lib/scenarios.js';
 import { benchServers } from './lib/servers.js';
 import { benchChartSvg } from './lib/svg-chart.js';
 import { rssSample } from './lib/tree-sample.js';
+import { http2Section } from './lib/http2-row.js';
 
 const { values: opts } = parseArgs({
   options: {
@@ -140,7 +141,11 @@ const meta = {
   loadavgAtStart, loadavgAtEnd: os.loadavg(), pinned: pinned ? CORES : null, generator, passes, durationS, burstSize, bursts, quick: opts.quick,
   command: `node bench/run.js ${process.argv.slice(2).join(' ')}`.trim(), elapsedS: Math.round((Date.now() - started) / 1000), skippedPreClasses: skipped,
 };
-const { title, markdown } = markdownReport(rows, scenarios, meta);
+const report = markdownReport(rows, scenarios, meta);
+const { title } = report;
+// The HTTP/2 row (h2c prior knowledge, many streams on few connections) beside HTTP/1.1 on the same app.
+const wantsH2 = !opts.quick && (opts.scenarios === undefined || String(opts.scenarios).split(',').includes('h2'));
+const markdown = wantsH2 ? [report.markdown, '', ...(await http2Section({ rounds: passes, durationS, generator }))].join('\n') : report.markdown;
 mkdirSync(opts.out, { recursive: true });
 const base = `${opts.out.replace(/\/$/, '')}/bench${opts.quick ? '-quick' : ''}`;
 writeFileSync(`${base}.md`, markdown);

@@ -14,12 +14,14 @@ import { accessLogGroup, heartbeatGroup, hooksGroup } from './cases/observabilit
 import { forwardedGroup, proxyProtocolGroup } from './cases/proxy.js';
 import { tlsGroup } from './cases/tls.js';
 import { fuzzGroup } from './cases/fuzz.js';
+import { http2Group } from './cases/http2.js';
 
 export const GROUPS: KitGroup[] = [
   validGroup, malformedGroup, pipeliningGroup, limitsGroup, defaultLimitsGroup, zeroLimitsGroup,
   keepaliveGroup, bodiesGroup, bodyLimitGroup, timeoutsGroup, slowlorisGroup, tlsGroup, forwardedGroup, proxyProtocolGroup,
   lifecycleGroup, hooksGroup, accessLogGroup, heartbeatGroup, fuzzGroup,
 ];
+GROUPS.push(http2Group);
 
 /** Every case id, `group/id`, including each group's closing worker-lives-on check. */
 export function caseIds(env: KitEnv): Set<string> {

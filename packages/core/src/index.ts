@@ -8,7 +8,7 @@ export type { ListenerInfo } from './listeners/address.js';
 export { loadApp, runLifecycleHook, type AppLifecycle, type LoadedApp, type NodeListener } from './app/load.js';
 export { fetchToNodeListener, toWebRequest, writeWebResponse, type FetchHandler, type FetchContext } from './app/fetch-adapter.js';
 export { inMemoryResponseBody, type InMemoryBody } from './app/response-body.js';
-export { createNodeServer } from './http/node-server.js';
+export { createNodeServer, createServedProtocols, type ServedProtocols } from './http/node-server.js';
 export type { RequestReporter, ServedApp } from './http/request-reporter.js';
 export { createRequestListener, type RequestListenerOptions } from './http/request-listener.js';
 export { HttpDrain, DRAIN_IDLE_MS } from './http/drain.js';

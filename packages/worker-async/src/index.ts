@@ -1,6 +1,6 @@
 import { once } from 'node:events';
-import type { Server } from 'node:http';
-import { HttpDrain, WebSocketSessions, Worker, createNodeServer, type WorkerCapabilities } from '@pre/core';
+import type { Server } from 'node:net';
+import { HttpDrain, WebSocketSessions, Worker, createServedProtocols, type WorkerCapabilities } from '@pre/core';
 import type { NodeWebSockets } from './websocket.js';
 
 /**
@@ -12,7 +12,7 @@ export default class AsyncWorker extends Worker {
   static override readonly capabilities: WorkerCapabilities = {
     tls: true, proxyProtocol: true, forwardedHeaders: true, headersTimeout: true, requestTimeout: true,
     keepalive: true, keepaliveOff: true, workerConnections: true, backlog: true, unixSockets: true, inheritedSockets: true,
-    threads: false, nodeApps: true, fetchApps: true, websockets: true, limitRequestBody: true,
+    threads: false, nodeApps: true, fetchApps: true, websockets: true, limitRequestBody: true, http2: true,
   };
 
   readonly #drain = new HttpDrain();
@@ -26,8 +26,9 @@ export default class AsyncWorker extends Worker {
       this.#websockets = new NodeWebSockets(new WebSocketSessions(this.app.websocket, this.log));
     }
     for (const listener of this.listeners) {
-      const server = createNodeServer(this, this.#drain);
-      this.#websockets?.attach(server, (socket) => this.#drain.release(socket));
+      // HTTP/1.1 only by default; with h2 in http_protocols, pre's HTTP/2 front listens (WebSockets stay on HTTP/1.1).
+      const { listener: server, http1 } = createServedProtocols(this, this.#drain);
+      if (http1) this.#websockets?.attach(http1, (socket) => this.#drain.release(socket));
       // Node ignores `backlog` inside the options object when given an fd: pass it as an argument.
       server.listen({ fd: listener.fd }, this.settings.backlog);
       await once(server, 'listening');

@@ -24,7 +24,7 @@ export default class SyncWorker extends Worker {
   static override readonly capabilities: WorkerCapabilities = {
     tls: true, proxyProtocol: true, forwardedHeaders: true, headersTimeout: true, requestTimeout: true,
     keepalive: false, keepaliveOff: true, workerConnections: false, backlog: true, unixSockets: true, inheritedSockets: true,
-    threads: false, nodeApps: true, fetchApps: true, websockets: false, limitRequestBody: true,
+    threads: false, nodeApps: true, fetchApps: true, websockets: false, limitRequestBody: true, http2: false,
   };
 
   readonly #drain = new HttpDrain();

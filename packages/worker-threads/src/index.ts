@@ -27,7 +27,7 @@ export default class ThreadsWorker extends Worker {
   static override readonly capabilities: WorkerCapabilities = {
     tls: true, proxyProtocol: true, forwardedHeaders: true, headersTimeout: true, requestTimeout: true,
     keepalive: true, keepaliveOff: true, workerConnections: true, backlog: true, unixSockets: true, inheritedSockets: true,
-    threads: true, nodeApps: true, fetchApps: true, websockets: false, limitRequestBody: true,
+    threads: true, nodeApps: true, fetchApps: true, websockets: false, limitRequestBody: true, http2: true,
   };
   /** Each thread runs onWorkerStart/onWorkerStop on its own copy of the app; the main thread serves nothing. */
   static readonly runsAppLifecycle = true;

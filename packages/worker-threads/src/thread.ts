@@ -8,10 +8,11 @@
  */
 import { once } from 'node:events';
 import { ServerResponse, type IncomingMessage, type Server } from 'node:http';
+import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import type { Socket } from 'node:net';
 import { parentPort, workerData } from 'node:worker_threads';
 import {
-  HttpDrain, PreRequestAsker, ThreadLogger, accessLogHeaders, createNodeServer, loadApp, runLifecycleHook,
+  HttpDrain, PreRequestAsker, ThreadLogger, accessLogHeaders, createServedProtocols, loadApp, runLifecycleHook,
   type AccessLogEntry, type LoadedApp, type Logger, type LogLevel, type PreRequestDoneMessage, type RequestInfo, type ResponseInfo, type ServedApp, type Settings,
 } from '@pre/core';
 import { AcceptBalance } from './accept-balance.js';
@@ -50,12 +51,14 @@ class ThreadServer implements ServedApp {
   async run(): Promise<void> {
     this.#watchHeaders();
     for (const fd of data.fds) {
-      const server = createNodeServer(this, this.#drain);
-      server.prependListener('request', (req: IncomingMessage, res: ServerResponse) => this.#track(req, res));
+      const { listener, http1, http2 } = createServedProtocols(this, this.#drain);
+      const track = (req: IncomingMessage, res: ServerResponse): void => this.#track(req, res);
+      http1?.prependListener('request', track);
+      http2?.prependListener('request', track as unknown as (req: Http2ServerRequest, res: Http2ServerResponse) => void);
       const balance = this.#balance;
-      if (balance) server.on('connection', (socket: Socket) => balance.onConnection(socket));
-      server.listen({ fd }, this.settings.backlog); // node 20 ignores a backlog inside the options with an fd
-      await once(server, 'listening');
+      if (balance) listener.on('connection', (socket: Socket) => balance.onConnection(socket));
+      listener.listen({ fd }, this.settings.backlog); // node 20 ignores a backlog inside the options with an fd
+      await once(listener, 'listening');
     }
   }
 
@@ -102,7 +105,8 @@ class ThreadServer implements ServedApp {
   /** Publishes the request this thread is about to run, for the main thread's hung-thread watchdog. */
   #track(req: IncomingMessage, res: ServerResponse): void {
     const seq = this.#seq = this.#seq >= 0x7fffffff ? 1 : this.#seq + 1;
-    const fd = (req.socket as Socket & { _handle?: { fd?: number } })._handle?.fd ?? -1;
+    // An HTTP/2 stream shares its connection: the watchdog must not write an HTTP/1.1 503 on it (-1: just close).
+    const fd = (req as { stream?: unknown }).stream !== undefined ? -1 : (req.socket as Socket & { _handle?: { fd?: number } })._handle?.fd ?? -1;
     this.#current = res;
     this.#state.requestStarted(seq, fd, req.method ?? '', req.url ?? '');
     this.#state.addInFlight(1);

@@ -40,6 +40,7 @@ export default class UwsWorker extends Worker {
     fetchApps: true,
     websockets: true,
     limitRequestBody: true,
+    http2: false, // uWebSockets.js has no HTTP/2
   };
 
   #server: UwsServer | null = null;

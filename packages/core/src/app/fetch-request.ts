@@ -113,6 +113,10 @@ export function toWebRequest(req: IncomingMessage, res: ServerResponse, options?
     }
   }
 
+  // HTTP/2 frames its body with DATA frames, not Content-Length: a body is there unless END_STREAM came with the headers.
+  const stream = (req as { stream?: { endAfterHeaders: boolean } }).stream;
+  if (stream) hasBody = !stream.endAfterHeaders;
+
   const target = req.url ?? '/';
   let url: string;
   if (target.charCodeAt(0) === 47 /* '/' */) {

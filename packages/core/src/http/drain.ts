@@ -10,6 +10,12 @@ interface ConnectionState {
 
 const STATE = Symbol('pre.drainState');
 
+/** Connections of another protocol (HTTP/2 sessions) that stop and drain with the HTTP/1.1 ones. */
+export interface DrainPart {
+  drain(): Promise<void>;
+  closeAll(): void;
+}
+
 /** One shared listener (no closure per request): the response's connection is idle again. */
 function onResponseClose(this: ServerResponse & { [STATE]?: ConnectionState }): void {
   const state = this[STATE];
@@ -33,6 +39,7 @@ export class HttpDrain {
   #draining = false;
   readonly #connections = new Map<Socket, ConnectionState>();
   readonly #servers: HttpServer[] = [];
+  readonly #parts: DrainPart[] = [];
 
   get draining(): boolean {
     return this.#draining;
@@ -62,6 +69,11 @@ export class HttpDrain {
     });
   }
 
+  /** Drains `part` with these connections (see http2-drain.ts). */
+  add(part: DrainPart): void {
+    this.#parts.push(part);
+  }
+
   /**
    * An upgraded connection (WebSocket) belongs to its handler now: the drain must not cut it as idle.
    * Called by whoever handles 'upgrade' (a listener here would make node hand every Upgrade request
@@ -73,6 +85,14 @@ export class HttpDrain {
 
   /** Graceful: stop accepting, let requests finish with `Connection: close`, close idle connections; resolves when none is left. */
   async drain(): Promise<void> {
+    if (this.#parts.length > 0) {
+      await Promise.all([this.#drainHttp1(), ...this.#parts.map((part) => part.drain())]);
+      return;
+    }
+    await this.#drainHttp1();
+  }
+
+  async #drainHttp1(): Promise<void> {
     this.#draining = true;
     this.#stopAccepting();
     for (const state of this.#connections.values()) {
@@ -99,6 +119,7 @@ export class HttpDrain {
     this.#draining = true;
     this.#stopAccepting();
     for (const socket of this.#connections.keys()) socket.destroy();
+    for (const part of this.#parts) part.closeAll();
   }
 
   #stopAccepting(): void {

@@ -1,10 +1,13 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import { fetchToNodeListener } from '../app/fetch-adapter.js';
 import type { NodeListener } from '../app/load.js';
 import type { RequestInfo } from '../hooks.js';
 import { countResponseBytes, nodeAccessLogEntry } from './access-entry.js';
 import { contentLengthRejection, declaredContentLength } from './body-limit.js';
 import { ForwardedHeaders } from './forwarded.js';
+import { adaptHttp2Request, pinHttp2Prototypes } from './http2-adapter.js';
+import { checkHttp2Request } from './http2-limits.js';
 import { checkRequest } from './request-checks.js';
 import { isRefused, markRefused, type CheckedIncomingMessage } from './trailer-checks.js';
 import type { ServedApp } from './request-reporter.js';
@@ -46,6 +49,8 @@ export function createRequestListener(served: ServedApp, options: RequestListene
   const closeAfterResponse = settings.keepalive === 0;
   const forwarded = new ForwardedHeaders(settings);
   const bodyLimit = settings.limit_request_body;
+  // Node listeners may swap the request's prototype (Express); fetch apps only read through the adapter.
+  const pinPrototypes = app.shape === 'node';
 
   const fail = (req: IncomingMessage, res: ServerResponse, err: unknown): void => {
     log.exception(`Error handling request ${req.method} ${req.url}`, err);
@@ -55,7 +60,8 @@ export function createRequestListener(served: ServedApp, options: RequestListene
     }
     res.statusCode = 500;
     res.setHeader('content-type', 'text/plain; charset=utf-8');
-    res.setHeader('connection', 'close');
+    // HTTP/2 has no Connection header (node throws on it): the stream ends, the connection stays.
+    if ((req as { stream?: unknown }).stream === undefined) res.setHeader('connection', 'close');
     res.end('Internal Server Error');
   };
 
@@ -69,11 +75,18 @@ export function createRequestListener(served: ServedApp, options: RequestListene
   };
 
   return function onRequest(req, res) {
+    // Node's HTTP/2 compatibility API (Http2ServerRequest/Response) arrives here too: one stream each.
+    // (An HTTP/1 request line may say HTTP/2.0 too: checkRequest answers that one with 505; it has no stream.)
+    const http2 = req.httpVersionMajor === 2 && (req as { stream?: unknown }).stream !== undefined;
+    if (http2) {
+      adaptHttp2Request(req as unknown as Http2ServerRequest);
+      if (pinPrototypes) pinHttp2Prototypes(req as unknown as Http2ServerRequest, res as unknown as Http2ServerResponse);
+    }
     // A request pipelined behind a refused one: its connection closes after the refusal; the app never sees it.
-    if (isRefused(req.socket)) return;
+    else if (isRefused(req.socket)) return;
     (req as CheckedIncomingMessage).response = res;
     // First, so hooks, the access log and the app all see the client as the trusted proxy names it.
-    const rejection = forwarded.apply(req) ?? checkRequest(req, settings)
+    const rejection = forwarded.apply(req) ?? (http2 ? checkHttp2Request(req as unknown as Http2ServerRequest, settings) : checkRequest(req, settings))
       ?? (bodyLimit > 0 ? contentLengthRejection(declaredContentLength(req.rawHeaders), bodyLimit) : null);
     const started = performance.now();
     const startTime = logAccess ? Date.now() : 0;
@@ -91,10 +104,12 @@ export function createRequestListener(served: ServedApp, options: RequestListene
     });
 
     if (rejection) {
-      markRefused(req.socket);
       log.debug(`Rejected request from ${req.socket.remoteAddress ?? 'unknown'} with ${rejection.status}: ${rejection.reason}`);
       const body = `${rejection.reason}\n`;
-      res.writeHead(rejection.status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(body), connection: 'close' });
+      const headers = { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(body) };
+      // On HTTP/2 only the stream is refused; the connection and its other streams go on.
+      if (!http2) markRefused(req.socket);
+      res.writeHead(rejection.status, http2 ? headers : { ...headers, connection: 'close' });
       res.end(body);
       return;
     }

@@ -1,6 +1,6 @@
 import type { Settings, SettingName } from './registry.js';
 
-type ListSetting = 'bind' | 'raw_env';
+type ListSetting = 'bind' | 'raw_env' | 'http_protocols';
 type CliOnly = 'config' | 'print_config' | 'check_config';
 
 /** The worker classes that ship with pre (see BUILTIN_WORKER_CLASSES). */

@@ -1,5 +1,5 @@
 import type { Hooks } from '../hooks.js';
-import type { SettingSpec } from './types.js';
+import { SettingValueError, type SettingSpec } from './types.js';
 import * as v from './validators.js';
 import { DEFAULT_ACCESS_LOG_FORMAT } from '../logging/access-log.js';
 import type { LogLevel } from '../logging/levels.js';
@@ -26,6 +26,22 @@ function hookSetting<K extends keyof Hooks>(name: K, signature: string, desc: st
 
 export const APP_SHAPES = ['auto', 'node', 'fetch'] as const;
 export type AppShapeSetting = (typeof APP_SHAPES)[number];
+
+/** A protocol of `http_protocols`. */
+export type HttpProtocol = 'h1' | 'h2';
+
+/** `http_protocols`: 'h2,h1' or ['h2', 'h1']; at least one, no repeats, in the order given (the ALPN preference). */
+function httpProtocols(raw: unknown): readonly HttpProtocol[] {
+  const items = typeof raw === 'string' ? raw.split(',').map((item) => item.trim().toLowerCase()) : raw;
+  const expected = "a comma-separated list of 'h1' and 'h2' (for example 'h2,h1')";
+  if (!Array.isArray(items) || items.length === 0) throw new SettingValueError(expected);
+  const result: HttpProtocol[] = [];
+  for (const item of items) {
+    if ((item !== 'h1' && item !== 'h2') || result.includes(item)) throw new SettingValueError(expected);
+    result.push(item);
+  }
+  return result;
+}
 
 /**
  * Every setting of pre, declared once. The CLI parser, the config-file loader, --help,
@@ -213,6 +229,44 @@ export const SETTINGS = {
     default: null, defaultDoc: 'none',
     short: 'Hook: ssl_context(options) → options',
     desc: '`ssl_context(options)` — config file only. Called in each worker with the TLS options pre built from the settings above (Node\'s `tls.createServer` options: `cert`, `key`, `ca`, `requestCert`, `rejectUnauthorized`, `ciphers`, `minVersion`); return the options to use, for instance with `ALPNProtocols`, `SNICallback` or `ecdhCurve` added. Must be synchronous. Gunicorn\'s hook receives an `ssl.SSLContext` factory; in Node the options object is the equivalent.',
+  }),
+
+  // --- HTTP/2 (Gunicorn 26's names and defaults) ---
+  http_protocols: setting({
+    name: 'http_protocols', section: 'HTTP/2', cli: ['--http-protocols'], meta: 'LIST', kind: 'string',
+    validate: httpProtocols, default: ['h1'] as readonly HttpProtocol[], defaultDoc: 'h1',
+    short: 'The HTTP versions served: h1, h2, or both (comma-separated, in ALPN order).',
+    desc: '`h1` is HTTP/1.1, `h2` HTTP/2. With TLS, the listeners offer these over ALPN in the order given (`h2,h1` serves both on one port); HTTP/2 without TLS also needs `http2_cleartext`. Only worker classes that declare the `http2` capability (`async`, `threads`) serve `h2`; `sync` and `uws` refuse it at start-up. **Beta, as in Gunicorn.** See [security](security.md#http2).',
+  }),
+  http2_cleartext: setting({
+    name: 'http2_cleartext', section: 'HTTP/2', cli: ['--http2-cleartext'], meta: 'MODE', kind: 'string',
+    validate: v.oneOf(['off', 'prior-knowledge', 'upgrade'] as const), default: 'off' as 'off' | 'prior-knowledge' | 'upgrade',
+    short: 'HTTP/2 without TLS (h2c): off, prior-knowledge or upgrade.',
+    desc: 'With `h2` in `http_protocols` and no TLS: `prior-knowledge` serves a connection that starts with the HTTP/2 preface as HTTP/2 and any other as HTTP/1.1 (when `h1` is listed), on the same port. `upgrade` does the same and also accepts requests carrying `Upgrade: h2c`, which it answers over HTTP/1.1 (RFC 9113 lets a server ignore the upgrade; node:http2 cannot take over a stream mid-request), so clients that insist on the upgrade stay on HTTP/1.1. Use h2c only behind a proxy you trust.',
+  }),
+  http2_max_concurrent_streams: setting({
+    name: 'http2_max_concurrent_streams', section: 'HTTP/2', cli: ['--http2-max-concurrent-streams'], meta: 'INT', kind: 'int',
+    validate: v.int(1, 2 ** 31 - 1), default: 100,
+    short: 'The most streams a client may have open on one HTTP/2 connection.',
+    desc: 'Sent to clients in SETTINGS_MAX_CONCURRENT_STREAMS; a stream beyond it is refused (RST_STREAM REFUSED_STREAM), and a client that keeps opening refused streams loses its connection.',
+  }),
+  http2_initial_window_size: setting({
+    name: 'http2_initial_window_size', section: 'HTTP/2', cli: ['--http2-initial-window-size'], meta: 'BYTES', kind: 'int',
+    validate: v.int(0, 2 ** 31 - 1), default: 65535,
+    short: 'The HTTP/2 flow-control window of each stream, in bytes.',
+    desc: 'How many body bytes a client may send on a stream before the app reads them (SETTINGS_INITIAL_WINDOW_SIZE).',
+  }),
+  http2_max_frame_size: setting({
+    name: 'http2_max_frame_size', section: 'HTTP/2', cli: ['--http2-max-frame-size'], meta: 'BYTES', kind: 'int',
+    validate: v.int(16384, 16777215), default: 16384,
+    short: 'The largest HTTP/2 frame payload accepted, in bytes.',
+    desc: 'SETTINGS_MAX_FRAME_SIZE: between 16384 and 16777215 (RFC 9113).',
+  }),
+  http2_max_header_list_size: setting({
+    name: 'http2_max_header_list_size', section: 'HTTP/2', cli: ['--http2-max-header-list-size'], meta: 'BYTES', kind: 'int',
+    validate: v.int(0, 2 ** 32 - 1), default: 65536,
+    short: 'The largest decoded header list of an HTTP/2 request, in bytes.',
+    desc: 'SETTINGS_MAX_HEADER_LIST_SIZE (RFC 9113\'s size: each name and value plus 32). A request whose header list is larger is refused on its stream (`431`, or RST_STREAM from node:http2 once the client has acknowledged the setting), and the connection goes on; a header block that never ends (CONTINUATION frames) is cut off by nghttp2. `limit_request_fields` and `limit_request_field_size` apply per stream as on HTTP/1.1 (431). 0 leaves only those limits.',
   }),
 
   // --- Worker Processes ---
@@ -499,5 +553,5 @@ export type Settings = { readonly [K in SettingName]: ValueOf<(typeof SETTINGS)[
 export const SETTING_LIST: readonly SettingSpec<unknown>[] = Object.values(SETTINGS) as SettingSpec<unknown>[];
 
 export const SECTION_ORDER = [
-  'Config File', 'App', 'Server Socket', 'Security', 'SSL', 'Worker Processes', 'Server Mechanics', 'Control', 'Metrics', 'Logging', 'Process Naming', 'Server Hooks',
+  'Config File', 'App', 'Server Socket', 'Security', 'SSL', 'HTTP/2', 'Worker Processes', 'Server Mechanics', 'Control', 'Metrics', 'Logging', 'Process Naming', 'Server Hooks',
 ] as const;

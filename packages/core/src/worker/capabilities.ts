@@ -8,7 +8,7 @@ import { SETTINGS, type SettingName, type Settings } from '../settings/registry.
 /**
  * What a worker class can honour. A class declares it with `static capabilities`; pre refuses, at
  * start-up, in `--check-config` and on HUP, any setting or app the chosen class cannot honour,
- * instead of letting the class ignore it. More will come (`http2`).
+ * instead of letting the class ignore it.
  */
 export interface WorkerCapabilities {
   /** Serves HTTPS: certfile, keyfile, ca_certs, cert_reqs, ciphers, tls_min_version, the ssl_context hook. */
@@ -43,6 +43,8 @@ export interface WorkerCapabilities {
   readonly websockets: boolean;
   /** Enforces limit_request_body: 413 for a declared Content-Length over it, a body cut off when it crosses it. */
   readonly limitRequestBody: boolean;
+  /** Serves HTTP/2 (`h2` in http_protocols, http2_cleartext). */
+  readonly http2: boolean;
 }
 
 export type Capability = keyof WorkerCapabilities;
@@ -68,6 +70,7 @@ export const DEFAULT_CAPABILITIES: WorkerCapabilities = Object.freeze({
   fetchApps: true,
   websockets: false,
   limitRequestBody: false,
+  http2: false,
 });
 
 const CAPABILITY_NAMES = Object.keys(DEFAULT_CAPABILITIES) as Capability[];
@@ -90,6 +93,7 @@ export const CAPABILITY_LABELS: Readonly<Record<Capability, string>> = {
   fetchApps: 'fetch apps',
   websockets: 'WebSockets',
   limitRequestBody: 'request body limit',
+  http2: 'HTTP/2',
 };
 
 /** A class as far as capabilities go: what it declares, and whether it binds its own sockets. */
@@ -154,6 +158,8 @@ export const SETTING_RULES: readonly Rule[] = [
   nonDefault('backlog', 'backlog'),
   { setting: 'threads', capability: 'threads', applies: (s) => s.threads > 1 },
   { setting: 'limit_request_body', capability: 'limitRequestBody', applies: (s) => s.limit_request_body > 0 },
+  { setting: 'http_protocols', capability: 'http2', applies: (s) => s.http_protocols.includes('h2') },
+  nonDefault('http2_cleartext', 'http2'),
 ];
 
 /**
@@ -225,6 +231,8 @@ function describeRefusal(refusal: Refusal, context: RefusalContext): string {
       return `cannot serve ${refusal.value}: the ${name} worker class serves fetch-style apps only ({ fetch(request) }, Hono, ...), and ${refusal.value} is a Node request listener (req, res)`;
     case 'fetchApps':
       return `cannot serve ${refusal.value}: the ${name} worker class serves Node request listeners (req, res) only, and ${refusal.value} is a fetch handler`;
+    case 'http2':
+      return `cannot serve HTTP/2 (${refusal.setting} = ${refusal.value})`;
     case 'websockets':
       return `cannot serve the websocket handlers ${refusal.value} exports (${label})`;
     case 'unixSockets':
@@ -246,6 +254,7 @@ function wayOut(refusal: Refusal): string {
     case 'inheritedSockets': return 'bind a TCP HOST:PORT';
     case 'keepaliveOff': return 'set keepalive above 0';
     case 'threads': return 'set threads to 1';
+    case 'http2': return refusal.setting === 'http_protocols' ? 'set http_protocols to h1' : `leave ${refusal.setting} at its default (off)`;
     default: {
       const fallback = refusal.setting in SETTINGS ? defaultValue(SETTINGS[refusal.setting as SettingName], {}) : null;
       return fallback === null ? `remove ${refusal.setting}` : `leave ${refusal.setting} at its default (${describeValue(fallback)})`;

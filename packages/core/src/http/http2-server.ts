@@ -1,0 +1,139 @@
+import type { Http2Server, Http2ServerRequest, Http2ServerResponse } from 'node:http2';
+import type { Server as HttpServer } from 'node:http';
+import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
+import { createRequire } from 'node:module';
+import type { TLSSocket, TlsOptions } from 'node:tls';
+import { PreError } from '../errors.js';
+import type { HttpProtocol, Settings } from '../settings/registry.js';
+import type { HttpDrain } from './drain.js';
+import { Http2Drain } from './http2-drain.js';
+import { enforceHttp2Deadlines } from './http2-deadlines.js';
+import { boundClientResets, http2ServerOptions } from './http2-limits.js';
+import { acceptProxyProtocol } from './proxy-protocol.js';
+import { createRequestListener } from './request-listener.js';
+import type { ServedApp } from './request-reporter.js';
+
+/** What a client with prior knowledge sends first (RFC 9113 §3.4). */
+const PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
+
+/** The servers of one listener when HTTP/2 is on: the one that listens, and the two it hands connections to. */
+export interface Http2Front {
+  /** Listens on the socket: TLS with ALPN, or plain TCP reading the preface. */
+  readonly listener: NetServer;
+  /** node:http2's server (compatibility API) serving the HTTP/2 connections. */
+  readonly http2: Http2Server;
+}
+
+/** True when the settings ask for HTTP/2. */
+export function wantsHttp2(settings: Pick<Settings, 'http_protocols'>): boolean {
+  return settings.http_protocols.includes('h2');
+}
+
+/** The ALPN names of `http_protocols`, in its order. */
+export function alpnProtocols(protocols: readonly HttpProtocol[]): string[] {
+  return protocols.map((protocol) => (protocol === 'h2' ? 'h2' : 'http/1.1'));
+}
+
+/**
+ * HTTP/2 (and HTTP/1.1 when `h1` is listed) on one listener. With TLS, a TLS server offers
+ * `http_protocols` over ALPN and hands each connection to node:http2 (`h2`) or to `http1` (anything
+ * else); without TLS (`http2_cleartext`), the first bytes decide: the HTTP/2 preface goes to node:http2,
+ * anything else to `http1`. `http1` is the node:http server createNodeServer built, so every HTTP/1.1
+ * rule (limits, timeouts, 4xx, drain) holds unchanged. PROXY protocol and worker_connections apply
+ * on the listener, before either.
+ */
+export function createHttp2Front(served: ServedApp, drain: HttpDrain, http1: HttpServer | null, tls: TlsOptions | null): Http2Front {
+  const { settings, log } = served;
+  if (!tls && settings.http2_cleartext === 'off') {
+    throw new PreError('PRE_ERR_BAD_SETTING',
+      `http_protocols = ${settings.http_protocols.join(',')} asks for HTTP/2, which needs TLS (set certfile and keyfile) or http2_cleartext = prior-knowledge (h2c: only behind a proxy you trust).`);
+  }
+  // The same listener as HTTP/1.1: node's compatibility objects stand in for IncomingMessage/ServerResponse (see request-listener.ts).
+  const onRequest = createRequestListener(served, { scheme: tls ? 'https' : 'http' }) as unknown as (req: Http2ServerRequest, res: Http2ServerResponse) => void;
+  const http2 = http2Module().createServer(http2ServerOptions(settings), onRequest);
+  const headersTimeoutMs = settings.headers_timeout * 1000;
+  enforceHttp2Deadlines(http2, {
+    headersTimeoutMs,
+    requestTimeoutMs: settings.request_timeout > 0 ? Math.max(settings.request_timeout * 1000, headersTimeoutMs) : 0,
+    keepaliveMs: settings.keepalive * 1000,
+  });
+  boundClientResets(http2, log);
+  http2.on('sessionError', (err: NodeJS.ErrnoException) => log.debug(`HTTP/2 session error: ${err.code ?? err.message}`));
+  const sessions = new Http2Drain();
+  sessions.trackSessions(http2);
+  drain.add(sessions);
+
+  const serve = (socket: Socket, isHttp2: boolean): void => {
+    if (isHttp2) {
+      http2.emit('connection', socket);
+    } else if (http1) {
+      http1.emit('connection', socket);
+      // Bytes read while sniffing were put back: hand them to the HTTP/1.1 parser.
+      if (socket.readableLength > 0) socket.resume();
+    } else {
+      socket.destroy();
+    }
+  };
+
+  let listener: NetServer;
+  if (tls) {
+    const alpn = alpnProtocols(settings.http_protocols);
+    // An ALPNProtocols set by the ssl_context hook wins.
+    listener = tlsModule().createServer({ ALPNProtocols: alpn, ...tls });
+    listener.on('secureConnection', (socket: TLSSocket) => serve(socket, socket.alpnProtocol === 'h2'));
+    listener.on('tlsClientError', (err: NodeJS.ErrnoException, socket: TLSSocket) => {
+      log.debug(`TLS handshake failed with ${socket.remoteAddress ?? 'unknown'}: ${err.code ?? err.message}`);
+    });
+  } else {
+    listener = createNetServer({ noDelay: true });
+    const h1 = http1 !== null;
+    listener.on('connection', (socket: Socket) => {
+      if (!h1) return serve(socket, true);
+      sniffPreface(socket, headersTimeoutMs, sessions, serve);
+    });
+  }
+  listener.maxConnections = settings.worker_connections;
+  if (settings.proxy_protocol) acceptProxyProtocol(listener, settings.proxy_allow_ips, log);
+  sessions.trackListener(listener);
+  return { listener, http2 };
+}
+
+/**
+ * Reads a new cleartext connection until its first bytes show whether it starts with the HTTP/2
+ * preface, puts them back, and serves it. A connection that sends too little for `timeoutMs` is closed.
+ */
+function sniffPreface(socket: Socket, timeoutMs: number, sessions: Http2Drain, serve: (socket: Socket, isHttp2: boolean) => void): void {
+  sessions.hold(socket);
+  let buffered: Buffer = Buffer.alloc(0);
+  const timer = timeoutMs > 0 ? setTimeout(() => socket.destroy(), timeoutMs) : null;
+  const finish = (): void => {
+    if (timer) clearTimeout(timer);
+    socket.removeListener('readable', onReadable);
+    socket.removeListener('close', onClose);
+    sessions.release(socket);
+  };
+  const onClose = (): void => finish();
+  const onReadable = (): void => {
+    let chunk: Buffer | null;
+    while ((chunk = socket.read() as Buffer | null) !== null) buffered = buffered.length === 0 ? chunk : Buffer.concat([buffered, chunk]);
+    const length = Math.min(buffered.length, PREFACE.length);
+    if (length === 0) return;
+    const matches = buffered.subarray(0, length).equals(PREFACE.subarray(0, length));
+    if (matches && length < PREFACE.length) return; // could still be the preface: read on
+    finish();
+    socket.unshift(buffered);
+    serve(socket, matches);
+  };
+  socket.on('readable', onReadable);
+  socket.once('close', onClose);
+}
+
+/** node:http2 (which loads node:tls), loaded only with h2 in http_protocols. */
+function http2Module(): typeof import('node:http2') {
+  return createRequire(import.meta.url)('node:http2') as typeof import('node:http2');
+}
+
+/** node:tls, loaded only when TLS is on (a worker without it starts faster: see test/lazy-imports.test.ts). */
+function tlsModule(): typeof import('node:tls') {
+  return createRequire(import.meta.url)('node:tls') as typeof import('node:tls');
+}

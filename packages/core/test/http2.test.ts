@@ -1,0 +1,92 @@
+import http from 'node:http';
+import http2 from 'node:http2';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { adaptHttp2Request, pinHttp2Prototypes } from '../src/http/http2-adapter.js';
+import { checkHttp2Request, http2ServerOptions } from '../src/http/http2-limits.js';
+import { alpnProtocols, wantsHttp2 } from '../src/http/http2-server.js';
+import { resolveSettings } from '../src/settings/load.js';
+import { DEFAULT_CAPABILITIES, settingRefusals } from '../src/worker/capabilities.js';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const settingsFrom = async (argv: string[]) => (await resolveSettings({ argv: [...argv, 'app.js'], env: {}, cwd: HERE })).settings;
+
+describe('HTTP/2 settings (Gunicorn 26 names and defaults)', () => {
+  it('defaults: h1 only, cleartext off, 100 streams, 65535 window, 16384 frame, 65536 header list', async () => {
+    const s = await settingsFrom([]);
+    expect([s.http_protocols, s.http2_cleartext, s.http2_max_concurrent_streams, s.http2_initial_window_size, s.http2_max_frame_size, s.http2_max_header_list_size])
+      .toEqual([['h1'], 'off', 100, 65535, 16384, 65536]);
+    expect(wantsHttp2(s)).toBe(false);
+  });
+
+  it('http_protocols takes "h2, h1" in ALPN order and refuses unknown or repeated names, naming the setting', async () => {
+    const s = await settingsFrom(['--http-protocols', 'h2, h1', '--http2-cleartext', 'prior-knowledge']);
+    expect(s.http_protocols).toEqual(['h2', 'h1']);
+    expect(alpnProtocols(s.http_protocols)).toEqual(['h2', 'http/1.1']);
+    await expect(settingsFrom(['--http-protocols', 'h3'])).rejects.toThrow(/http_protocols/);
+    await expect(settingsFrom(['--http-protocols', 'h1,h1'])).rejects.toThrow(/http_protocols/);
+    await expect(settingsFrom(['--http2-max-frame-size', '100'])).rejects.toThrow(/http2_max_frame_size/);
+  });
+
+  it('h2 needs the http2 capability; the default class capabilities do not have it', async () => {
+    const s = await settingsFrom(['--http-protocols', 'h2,h1', '--http2-cleartext', 'prior-knowledge']);
+    expect(settingRefusals(DEFAULT_CAPABILITIES, s).map((r) => `${r.setting}:${r.capability}`)).toEqual(['http_protocols:http2', 'http2_cleartext:http2']);
+    expect(settingRefusals({ ...DEFAULT_CAPABILITIES, http2: true }, s)).toEqual([]);
+  });
+
+  it('the node:http2 options carry the settings and explicit flood bounds', async () => {
+    const s = await settingsFrom(['--http2-max-concurrent-streams', '7', '--limit-request-fields', '10']);
+    const options = http2ServerOptions(s);
+    expect(options.settings).toMatchObject({ maxConcurrentStreams: 7, initialWindowSize: 65535, maxFrameSize: 16384, maxHeaderListSize: 65536, enablePush: false });
+    expect(options).toMatchObject({ maxHeaderListPairs: 26, maxSessionRejectedStreams: 100, maxOutstandingPings: 10, maxSettings: 32 });
+  });
+});
+
+describe('checkHttp2Request', () => {
+  const limits = { limit_request_line: 4094, limit_request_fields: 3, limit_request_field_size: 50 };
+  const req = (rawHeaders: string[], url = '/') => ({ method: 'GET', url, rawHeaders, headers: Object.fromEntries(Array.from({ length: rawHeaders.length / 2 }, (_, i) => [rawHeaders[2 * i]!, rawHeaders[2 * i + 1]!])) });
+  it('applies the HTTP/1.1 limits per stream', () => {
+    expect(checkHttp2Request(req(['host', 'a']), limits as never)).toBeNull();
+    expect(checkHttp2Request(req(['a', '1', 'b', '2', 'c', '3', 'd', '4']), limits as never)?.status).toBe(431);
+    expect(checkHttp2Request(req(['x', 'y'.repeat(60)]), limits as never)?.status).toBe(431);
+    expect(checkHttp2Request(req(['host', 'a b']), limits as never)?.status).toBe(400);
+    expect(checkHttp2Request(req([], '/' + 'p'.repeat(5000)), limits as never)?.status).toBe(414);
+    const listLimited = { ...limits, limit_request_field_size: 0, http2_max_header_list_size: 300 };
+    expect(checkHttp2Request(req(['x', 'y'.repeat(100)]), listLimited as never)).toBeNull();
+    expect(checkHttp2Request(req(['x', 'y'.repeat(200)]), listLimited as never)).toEqual({ status: 431, reason: 'Header list too large' });
+  });
+});
+
+describe('adaptHttp2Request (over a real node:http2 connection)', () => {
+  let server: http2.Http2Server | null = null;
+  afterEach(() => new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve())));
+
+  it('hides pseudo-headers, keeps method and url, adds host from :authority and chunked for a body without length; survives a prototype swap', async () => {
+    const seen = new Promise<Record<string, unknown>>((resolve) => {
+      server = http2.createServer((req, res) => {
+        adaptHttp2Request(req);
+        pinHttp2Prototypes(req, res);
+        // As Express does: its request and response prototypes inherit from node:http's, not the compatibility classes.
+        Object.setPrototypeOf(req, Object.create(http.IncomingMessage.prototype));
+        Object.setPrototypeOf(res, Object.create(http.ServerResponse.prototype));
+        resolve({ method: req.method, url: req.url, headers: Object.fromEntries(Object.entries(req.headers)), raw: [...req.rawHeaders], remote: (req.socket as { remoteAddress?: string }).remoteAddress });
+        res.end();
+      });
+    });
+    await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
+    const { port } = server!.address() as { port: number };
+    const client = http2.connect(`http://127.0.0.1:${port}`);
+    const stream = client.request({ ':method': 'POST', ':path': '/p?q=1', 'x-a': 'b' }, { endStream: false });
+    stream.end('body');
+    stream.resume();
+    const result = await seen;
+    await new Promise((resolve) => stream.on('close', resolve));
+    client.close();
+    expect(result.method).toBe('POST');
+    expect(result.url).toBe('/p?q=1');
+    expect(result.headers).toEqual({ 'x-a': 'b', host: `127.0.0.1:${port}`, 'transfer-encoding': 'chunked' });
+    expect(result.raw).toEqual(['x-a', 'b', 'host', `127.0.0.1:${port}`, 'transfer-encoding', 'chunked']);
+    expect(result.remote).toBe('127.0.0.1');
+  });
+});
