@@ -82,13 +82,13 @@ describe('JSON access log line', () => {
     const time = (format: (e: AccessLogEntry) => string): number => {
       let chars = 0;
       const began = process.hrtime.bigint();
-      for (let i = 0; i < 100_000; i++) chars += format(e).length;
+      for (let i = 0; i < 20_000; i++) chars += format(e).length;
       expect(chars).toBeGreaterThan(0);
-      return Number(process.hrtime.bigint() - began) / 100_000;
+      return Number(process.hrtime.bigint() - began) / 20_000;
     };
     time(text);
     time(json); // warm-up
     const [t, j] = [time(text), time(json)];
     console.log(`access line: text ${t.toFixed(0)} ns, json ${j.toFixed(0)} ns per line`);
-  });
+  }, 30_000); // a loaded CI machine is slow; nothing here asserts a time
 });

@@ -8,8 +8,10 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
-const DIST = path.resolve(HERE, '../dist');
-const RECORDER = path.join(HERE, 'fixtures/record-loads.mjs');
+const E2E = path.resolve(HERE, '..');
+const CORE = path.resolve(HERE, '../../../packages/core');
+const DIST = path.join(CORE, 'dist');
+const RECORDER = path.join(E2E, 'fixtures/record-loads.mjs');
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'pre-lazy-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
@@ -20,13 +22,16 @@ interface Loaded {
   readonly builtins: string[];
 }
 
-/** Runs `code` (ESM) in a new node process and reports what it loaded. */
-function loadsOf(code: string): Loaded {
+/**
+ * Runs `code` (ESM) in a new node process and reports what it loaded. Bare specifiers resolve from `cwd`:
+ * this package (which depends on @pre/core and every worker class) or @pre/core's own.
+ */
+function loadsOf(code: string, cwd = E2E): Loaded {
   if (!existsSync(path.join(DIST, 'index.js'))) throw new Error(`${DIST} is missing: build @pre/core first`);
   const log = path.join(tmp, `loads-${Math.random().toString(36).slice(2)}.log`);
   const script = `${code}\nconsole.log(JSON.stringify(process.moduleLoadList));`;
   const out = execFileSync(process.execPath, ['--import', pathToFileURL(RECORDER).href, '--input-type=module', '-e', script], {
-    cwd: path.resolve(HERE, '..'),
+    cwd,
     env: { ...process.env, PRE_LOAD_LOG: log },
     encoding: 'utf8',
   });
@@ -47,7 +52,7 @@ function expectNone(loaded: Loaded, patterns: RegExp[], builtins: string[]): voi
 
 describe('lazy imports', () => {
   it('sees what a process loads (the recorder and the patterns work)', () => {
-    const loaded = loadsOf(`await import('prom-client'); await import('node:https'); new Request('http://x/');`);
+    const loaded = loadsOf(`await import('prom-client'); await import('node:https'); new Request('http://x/');`, CORE);
     expect(loaded.modules.some((url) => SETTING_ONLY[0]!.test(url))).toBe(true);
     expect(loaded.builtins).toEqual(expect.arrayContaining(COSTLY_BUILTINS));
   });
