@@ -7,7 +7,7 @@ export { DEFAULT_CAPABILITIES, type WorkerCapabilities } from './worker/capabili
 export type { ListenerInfo } from './listeners/address.js';
 export { loadApp, runLifecycleHook, type AppLifecycle, type LoadedApp, type NodeListener } from './app/load.js';
 export { fetchToNodeListener, toWebRequest, writeWebResponse, type FetchHandler, type FetchContext } from './app/fetch-adapter.js';
-export { inMemoryResponseBody, type InMemoryBody } from './app/response-body.js';
+export { inMemoryResponseBody, probeResponseBodySlot, type InMemoryBody } from './app/response-body.js';
 export { createNodeServer, createServedProtocols, type ServedProtocols } from './http/node-server.js';
 export type { RequestReporter, ServedApp } from './http/request-reporter.js';
 export { createRequestListener, type RequestListenerOptions } from './http/request-listener.js';

@@ -1,3 +1,4 @@
+import { probeResponseBodySlot } from '@pre/core';
 import { forwardInternals } from './internals.js';
 
 /**
@@ -166,6 +167,9 @@ const lightResponses: boolean = (() => {
 /** Replaces the global Response with LightResponse (in this thread), unless disabled or unverified. */
 export function installLightResponse(): void {
   if (!lightResponses || process.env.PRE_UWS_NATIVE_RESPONSE === '1' || globalThis.Response !== NativeResponse) return;
+  // Core finds where Node's Response keeps an in-memory body by building one: before the swap, or it
+  // would build a light one and never find it (bodies of Response.json() and the like would stream).
+  probeResponseBodySlot();
   Object.defineProperty(globalThis, 'Response', { value: LightResponse, writable: true, enumerable: false, configurable: true });
 }
 

@@ -173,6 +173,6 @@ describe('worker class uws without a native build', () => {
     const port = await freePort();
     const result = await runPre([APP, '-k', 'uws', '-b', `127.0.0.1:${port}`]);
     expect(result.code).toBe(3);
-    expect(result.stderr).toMatch(/needs the native uWebSockets\.js binary uws_\w+_\w+_\d+\.node .*does not fall back/);
+    expect(result.stderr).toMatch(/cannot load a native uWebSockets\.js \(uws_\w+_\w+_\d+\.node\).*does not fall back/);
   });
 });

@@ -38,6 +38,14 @@ function findResponseStateSlot(): symbol | undefined {
  * The in-memory body of a native Response that nobody has started reading, or undefined (another
  * runtime, a streamed body, a body already read): then read `response.body` as a stream.
  */
+/**
+ * Finds the slot now, with the Response constructor the global holds at this moment. A worker class that
+ * replaces the global `Response` (uws's light one) calls it first: the probe must see Node's own.
+ */
+export function probeResponseBodySlot(): void {
+  if (responseStateSlot === null) responseStateSlot = findResponseStateSlot();
+}
+
 export function inMemoryResponseBody(response: Response): InMemoryBody | undefined {
   if (responseStateSlot === null) responseStateSlot = findResponseStateSlot();
   if (responseStateSlot === undefined) return undefined;
