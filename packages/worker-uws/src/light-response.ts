@@ -1,4 +1,5 @@
 import { probeResponseBodySlot } from '@pre/core';
+import { snapshotBytes } from './body-snapshot.js';
 import { forwardInternals } from './internals.js';
 
 /**
@@ -62,23 +63,19 @@ function partsOf(body: unknown, init: ResponseInit | undefined): ResponseParts |
     if (!headers.includes('content-type')) headers.push('content-type', 'text/plain;charset=UTF-8');
     return { status, headers, body };
   }
-  const copy = copyBytes(body as Uint8Array | ArrayBuffer);
+  const copy = copyOf(body as Uint8Array | ArrayBuffer);
   return copy === undefined ? undefined : { status, headers, body: copy };
 }
 
 /** A copy of the bytes, as undici makes; undefined for a detached buffer (the native Response throws). */
-function copyBytes(body: Uint8Array | ArrayBuffer): Uint8Array | undefined {
+function copyOf(body: Uint8Array | ArrayBuffer): Uint8Array | undefined {
   try {
     if (body instanceof ArrayBuffer) {
       if (Object.getPrototypeOf(body) !== ArrayBuffer.prototype) return undefined; // a subclass: let undici decide
-      const copy = Buffer.allocUnsafe(body.byteLength);
-      copy.set(new Uint8Array(body));
-      return copy;
+      return snapshotBytes(body);
     }
     if (body.byteLength === 0 && body.buffer.byteLength === 0 && body.byteOffset === 0) new Uint8Array(body.buffer); // throws when detached
-    const copy = Buffer.allocUnsafe(body.byteLength);
-    copy.set(body);
-    return copy;
+    return snapshotBytes(body);
   } catch {
     return undefined;
   }
