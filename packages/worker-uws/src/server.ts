@@ -65,6 +65,9 @@ export class UwsServer {
    * with 1001 after their running handlers, and close the app once it has been quiet. Fast: now.
    */
   async stop(graceful: boolean): Promise<void> {
+    // Closing one of several SO_REUSEPORT listeners resets the connections still in its accept queue
+    // (unless net.ipv4.tcp_migrate_req is 1): let uWS accept what is queued by one turn of the loop first.
+    if (graceful) await afterNextPoll();
     this.#closeListeners();
     if (graceful) await Promise.all([this.#drain.quiet(), this.#sessions?.closeAll(true)]);
     else await this.#sessions?.closeAll(false);
@@ -82,6 +85,11 @@ export class UwsServer {
     this.#closed = true;
     (this.#app as TemplatedApp & { close(): void }).close();
   }
+}
+
+/** Resolves after the event loop's next poll phase (an immediate set from the check phase runs a turn later). */
+function afterNextPoll(): Promise<void> {
+  return new Promise((resolve) => setImmediate(() => setImmediate(resolve)));
 }
 
 /** uWS reports a bad certificate, key, CA file or cipher list only as "App construction failed". */

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { PreError, type Logger, type Settings } from '@pre/core';
 import type { AppOptions } from './native.js';
 import { UWS_MAX_HEADER_FIELDS } from './request-head.js';
@@ -44,5 +45,17 @@ export function checkUwsSettings(settings: Settings, log: Logger): void {
   if (fields === 0 || fields > UWS_MAX_HEADER_FIELDS) {
     log.info(`uws: limit_request_fields ${fields} is capped at ${UWS_MAX_HEADER_FIELDS}, uWS's compiled maximum; uWS closes a request with more header fields after ~${UWS_HTTP_TIMEOUT_S} s without an answer (the other classes answer 431).`);
   }
+  if (tcpMigrateReqOff()) {
+    log.info('uws: net.ipv4.tcp_migrate_req is 0, so a reload (HUP, max_requests, USR2) can reset a connection the kernel had just queued on a retiring worker\'s SO_REUSEPORT listener; `sysctl -w net.ipv4.tcp_migrate_req=1` (Linux >= 5.14) moves those to the workers still listening.');
+  }
   if (settings.proxy_protocol) log.info('uws: proxy_protocol accepts the binary PROXY v2 header only (uWS parses it); a v1 text header is closed by uWS without an answer.');
+}
+
+/** True on Linux when the kernel resets (instead of migrating) connections queued on a closed SO_REUSEPORT listener. */
+export function tcpMigrateReqOff(): boolean {
+  try {
+    return readFileSync('/proc/sys/net/ipv4/tcp_migrate_req', 'utf8').trim() === '0';
+  } catch {
+    return false; // not Linux, or a kernel before 5.14 (nothing to tell: no setting to change)
+  }
 }

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -8,6 +9,20 @@ import { nativeUwsAvailable } from '../helpers/uws.js';
 afterEach(stopAll);
 
 const APP = path.join(FIXTURES, 'uws-app.js');
+
+/**
+ * Linux resets a connection the kernel queued on a SO_REUSEPORT listener that closes, unless
+ * net.ipv4.tcp_migrate_req is 1 (then it moves it to another listener of the port). uws cannot adopt
+ * one shared socket, so with the sysctl at 0 a reload under load can lose such a connection (rarely:
+ * the retiring worker lets uWS accept what is queued first). CI sets it to 1, as the docs advise.
+ */
+function tcpMigrateReq(): string {
+  try {
+    return readFileSync('/proc/sys/net/ipv4/tcp_migrate_req', 'utf8').trim();
+  } catch {
+    return 'absent';
+  }
+}
 
 
 describe.skipIf(!nativeUwsAvailable)('uws reloads and stops without losing requests', () => {
@@ -30,8 +45,15 @@ describe.skipIf(!nativeUwsAvailable)('uws reloads and stops without losing reque
     }
     finish();
     const result = await loop;
-    expect(result.errors).toEqual([]);
-    expect(result.failed).toBe(0);
+    if (tcpMigrateReq() === '0') {
+      // Only resets of connections the kernel queued on a closing listener, and the start-up log says how to avoid them.
+      expect(result.errors.every((error) => error.startsWith('ECONNRESET'))).toBe(true);
+      expect(result.failed).toBeLessThanOrEqual(2);
+      expect(pre.stderr).toMatch(/net\.ipv4\.tcp_migrate_req is 0/);
+    } else {
+      expect(result.errors).toEqual([]);
+      expect(result.failed).toBe(0);
+    }
     expect(result.ok).toBeGreaterThan(0);
     const after = pre.bootedWorkers();
     expect([...result.pids].some((pid) => after.includes(pid))).toBe(true);
