@@ -47,7 +47,8 @@ describe('capture_output', () => {
     const port = await freePort();
     startPre([APP, '-b', `127.0.0.1:${port}`, '--capture-output', '--log-file', errorlog, '--log-format', 'json']);
     await waitFor(() => read(errorlog).includes('logs-app loaded'), 'the app\'s output');
-    await fetch(`http://127.0.0.1:${port}/print?id=8`);
+    // The app is imported before the worker listens: wait for an answer, not for the import's output.
+    await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/print?id=8`).catch(() => null))?.text(), 'an answer');
     await waitFor(() => read(errorlog).includes('stderr line 8'), 'the printed lines');
     const lines = read(errorlog).split('\n').filter(Boolean).map((l) => JSON.parse(l));
     expect(lines).toContainEqual(expect.objectContaining({ level: 30, stream: 'stdout', msg: expect.stringMatching(/^stdout line 8 from /) }));
