@@ -81,7 +81,7 @@ const RESET_ALLOWANCE = 200;
  * ENHANCE_YOUR_CALM and is closed. Clients that cancel now and then (a browser navigating away)
  * stay far below both. Its connection stops being read at once: node reads up to 32 chunks of 64 KiB
  * from a socket in one go, ~900 opened-and-reset streams each, and every one of them reaches the app
- * (measured: stopping at once halves what one attacking connection costs; see docs/http2.md).
+ * (measured: stopping at once halves what one attacking connection costs; see docs/security.md, HTTP/2).
  */
 export function boundClientResets(server: Http2Server, log: Logger): void {
   // node makes the session of a connection synchronously inside 'connection': pair them here (the
