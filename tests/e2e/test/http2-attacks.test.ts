@@ -16,6 +16,8 @@ const RSS_BOUND_MB = 120;
 const RESET_ROUNDS = 3;
 const RESET_ROUND_MS = 2500;
 const RESET_GROWTH_BOUND_MB = 64;
+/** ...and how much the JS heap still in use after a full collection may grow (a leak would show here first). */
+const RESET_HEAP_BOUND_MB = 16;
 
 let pre: PreProcess;
 let url: string;
@@ -66,9 +68,17 @@ async function rapidResetRound(ms: number): Promise<{ sent: number; connections:
   return { sent, connections, cutOff, unfinished };
 }
 
+/** The worker's (or its thread's) JS heap in use after a full collection, in MB. */
+async function heapUsedMb(): Promise<number> {
+  const memory = JSON.parse((await h2Get(url, '/memory')).body) as { heapUsed: number };
+  return Math.round(memory.heapUsed / 2 ** 20);
+}
+
 describe.each(['async', 'threads'])('HTTP/2 attacks are bounded (%s)', (workerClass) => {
   beforeAll(async () => {
-    pre = startPre([APP, '-k', workerClass, '-b', '127.0.0.1:0', '-w', '1', '--log-level', 'debug', '--http-protocols', 'h2,h1', '--http2-cleartext', 'prior-knowledge']);
+    // --expose-gc: the app's /memory collects before it reports (the heap a leak would grow).
+    pre = startPre([APP, '-k', workerClass, '-b', '127.0.0.1:0', '-w', '1', '--log-level', 'debug', '--http-protocols', 'h2,h1', '--http2-cleartext', 'prior-knowledge'],
+      { env: { ...process.env, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --expose-gc` } });
     url = await pre.ready(1);
     port = Number(new URL(url).port);
     [worker] = pre.bootedWorkers() as [number];
@@ -79,6 +89,7 @@ describe.each(['async', 'threads'])('HTTP/2 attacks are bounded (%s)', (workerCl
     const idle = rssMb(worker);
     // The warm-up round grows the heap to the size this load needs; later rounds must not grow it further.
     const warmUp = await rapidResetRound(RESET_ROUND_MS);
+    const warmHeap = await heapUsedMb();
     const warm = rssMb(worker);
     console.log(`rapid reset (${workerClass}) warm-up: sent ${warmUp.sent} streams on ${warmUp.connections} connections (${warmUp.cutOff} cut off), RSS ${idle} MB -> ${warm} MB`);
     let sent = warmUp.sent;
@@ -95,9 +106,11 @@ describe.each(['async', 'threads'])('HTTP/2 attacks are bounded (%s)', (workerCl
       peak = Math.max(peak, rssMb(worker));
       console.log(`rapid reset (${workerClass}) round ${round}: sent ${result.sent} streams on ${result.connections} connections, RSS ${rssMb(worker)} MB`);
     }
+    const heap = await heapUsedMb();
     const after = rssMb(worker);
-    await expectWorkerFine(`rapid reset (${workerClass})`, sent, idle, `(${connections} connections, ${cutOff} cut off by the server, ${unfinished} by the round's end; after warm-up ${warm} MB, peak ${peak} MB)`);
+    await expectWorkerFine(`rapid reset (${workerClass})`, sent, idle, `(${connections} connections, ${cutOff} cut off by the server, ${unfinished} by the round's end; after warm-up ${warm} MB, peak ${peak} MB; heap in use after a full GC ${warmHeap} -> ${heap} MB)`);
     expect(after - warm).toBeLessThan(RESET_GROWTH_BOUND_MB);
+    expect(heap - warmHeap).toBeLessThan(RESET_HEAP_BOUND_MB);
     expect(sent).toBeGreaterThan(1000);
     // Every connection is cut off: by pre's own bound (the connection closed once its client has reset
     // more than 200 streams; on Node 20 this is what fires) or by node's (Node 22 stops such sessions
