@@ -1,8 +1,10 @@
 import { PreError, Worker, answerPreRequest, heartbeatInterval, serializableSettings, writeThreadLog, type ListenerCopy, type WorkerCapabilities, type WorkerOptions } from '@pre/core';
 import { closeSync } from 'node:fs';
+import { writeHungHttp2Response } from './hung-http2-response.js';
 import { writeHungResponse } from './hung-response.js';
 import { fromWireEntry, type ThreadMessage } from './protocol.js';
 import { AcceptBalance } from './accept-balance.js';
+import type { CurrentRequest } from './shared-state.js';
 import { ThreadSlot } from './thread-slot.js';
 
 /**
@@ -190,13 +192,23 @@ export default class ThreadsWorker extends Worker {
     }
   }
 
+  /** What the client of a stuck thread's request gets, written by this thread; the outcome for the log. */
+  #answerHung(request: CurrentRequest): string {
+    if (request.stream > 0) {
+      // HTTP/2: the connection goes with the thread, and its other streams with it. Over TLS (fd -1) nothing can be written from here.
+      if (request.fd < 0 || !writeHungHttp2Response(request.fd, request.stream, request.headersSent)) return 'its HTTP/2 connection is closed';
+      return request.headersSent
+        ? `its stream got RST_STREAM (the response had started) and its connection GOAWAY`
+        : 'its client got a 503 on its HTTP/2 stream and its connection GOAWAY';
+    }
+    const answered = !request.headersSent && request.fd >= 0 && writeHungResponse(request.fd);
+    return answered ? 'its client got a 503' : 'its connection is closed (the response had started)';
+  }
+
   #killHung(slot: ThreadSlot): void {
     const request = slot.state.lastRequest();
     let outcome = 'no request was running';
-    if (request?.running && slot.state.claim(request.seq)) {
-      const answered = !request.headersSent && request.fd >= 0 && writeHungResponse(request.fd);
-      outcome = answered ? 'its client got a 503' : 'its connection is closed (the response had started)';
-    }
+    if (request?.running && slot.state.claim(request.seq)) outcome = this.#answerHung(request);
     const what = request ? `"${request.label}"${request.running ? '' : ' (finished; the last request it started)'}` : 'no request';
     this.log.critical(`THREAD TIMEOUT (pid: ${this.pid}, thread ${slot.index}): ${what} kept the thread busy for more than ${this.settings.timeout}s; ${outcome}; the thread is terminated and replaced`);
     const stopping = slot.ending !== null;

@@ -16,12 +16,16 @@ const LABEL_LENGTH = 4;
 const FINISHED = 5;
 /** Requests started and not yet closed, for the requests-in-flight gauge. */
 const IN_FLIGHT = 6;
+/** That request's HTTP/2 stream id (0: HTTP/1.1); FD is then its connection's, -1 over TLS (the main thread cannot write on it). */
+const STREAM = 7;
 const INTS = 8;
 const LABEL_BYTES = 240;
 
 export interface CurrentRequest {
   readonly seq: number;
   readonly fd: number;
+  /** HTTP/2 stream id (0: HTTP/1.1). */
+  readonly stream: number;
   readonly headersSent: boolean;
   readonly label: string;
 }
@@ -43,10 +47,11 @@ export class SharedThreadState {
     Atomics.add(this.#ints, BEAT, 1);
   }
 
-  requestStarted(seq: number, fd: number, method: string, url: string): void {
+  requestStarted(seq: number, fd: number, method: string, url: string, stream = 0): void {
     const { written } = encoder.encodeInto(`${method} ${url}`, this.#label);
     Atomics.store(this.#ints, LABEL_LENGTH, written);
     Atomics.store(this.#ints, FD, fd);
+    Atomics.store(this.#ints, STREAM, stream);
     Atomics.store(this.#ints, HEADERS_SENT, 0);
     Atomics.store(this.#ints, CURRENT, seq);
   }
@@ -90,7 +95,7 @@ export class SharedThreadState {
     const length = Atomics.load(this.#ints, LABEL_LENGTH);
     if (length === 0) return null;
     const label = decoder.decode(this.#label.slice(0, length));
-    return { seq, fd: Atomics.load(this.#ints, FD), headersSent: Atomics.load(this.#ints, HEADERS_SENT) === 1, label, running: seq > 0 };
+    return { seq, fd: Atomics.load(this.#ints, FD), stream: Atomics.load(this.#ints, STREAM), headersSent: Atomics.load(this.#ints, HEADERS_SENT) === 1, label, running: seq > 0 };
   }
 
   /**

@@ -8,7 +8,8 @@
  */
 import { once } from 'node:events';
 import { ServerResponse, type IncomingMessage, type Server } from 'node:http';
-import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
+import type { Http2ServerRequest, Http2ServerResponse, ServerHttp2Stream } from 'node:http2';
+import { createRequire } from 'node:module';
 import type { Socket } from 'node:net';
 import { parentPort, workerData } from 'node:worker_threads';
 import {
@@ -49,7 +50,8 @@ class ThreadServer implements ServedApp {
   }
 
   async run(): Promise<void> {
-    this.#watchHeaders();
+    const h2 = (this.settings.http_protocols as readonly string[]).includes('h2');
+    this.#watchHeaders(h2 ? [ServerResponse.prototype, http2Response().prototype] : [ServerResponse.prototype]);
     for (const fd of data.fds) {
       const { listener, http1, http2 } = createServedProtocols(this, this.#drain);
       const track = (req: IncomingMessage, res: ServerResponse): void => this.#track(req, res);
@@ -105,10 +107,11 @@ class ThreadServer implements ServedApp {
   /** Publishes the request this thread is about to run, for the main thread's hung-thread watchdog. */
   #track(req: IncomingMessage, res: ServerResponse): void {
     const seq = this.#seq = this.#seq >= 0x7fffffff ? 1 : this.#seq + 1;
-    // An HTTP/2 stream shares its connection: the watchdog must not write an HTTP/1.1 503 on it (-1: just close).
-    const fd = (req as { stream?: unknown }).stream !== undefined ? -1 : (req.socket as Socket & { _handle?: { fd?: number } })._handle?.fd ?? -1;
+    const stream = (req as unknown as Http2ServerRequest).stream as ServerHttp2Stream | undefined;
+    // An HTTP/2 stream shares its connection: the watchdog answers on its stream (http2Target).
+    const [fd, streamId] = stream !== undefined ? http2Target(stream) : [socketFd(req.socket), 0];
     this.#current = res;
-    this.#state.requestStarted(seq, fd, req.method ?? '', req.url ?? '');
+    this.#state.requestStarted(seq, fd, req.method ?? '', req.url ?? '', streamId);
     this.#state.addInFlight(1);
     this.#balance?.onRequest(req.socket);
     res.once('close', () => {
@@ -119,16 +122,38 @@ class ThreadServer implements ServedApp {
     });
   }
 
-  /** Every response's headers go through writeHead (write/end/flushHeaders call it implicitly). */
-  #watchHeaders(): void {
-    const proto = ServerResponse.prototype;
-    const writeHead = proto.writeHead;
+  /**
+   * Every response's headers go through writeHead (write/end/flushHeaders call it implicitly), on
+   * HTTP/1.1 and in node's HTTP/2 compatibility API alike (patched only when h2 is on: node:http2 loads
+   * only then). Before the first request: pre pins HTTP/2 prototypes' methods onto each request then.
+   */
+  #watchHeaders(prototypes: { writeHead: (...args: never[]) => unknown }[]): void {
     const served = this;
-    proto.writeHead = function (this: ServerResponse, ...args: unknown[]) {
-      if (this === served.#current) served.#state.headersSent();
-      return (writeHead as (...a: unknown[]) => ServerResponse).apply(this, args);
-    } as typeof proto.writeHead;
+    for (const proto of prototypes) {
+      const writeHead = proto.writeHead as (...a: unknown[]) => unknown;
+      proto.writeHead = function (this: unknown, ...args: unknown[]) {
+        if (this === served.#current) served.#state.headersSent();
+        return writeHead.apply(this, args);
+      };
+    }
   }
+}
+
+/** A plain socket's fd, -1 when it has none the main thread could write to. */
+function socketFd(socket: object): number {
+  return (socket as Socket & { _handle?: { fd?: number } })._handle?.fd ?? -1;
+}
+
+/** The fd of an HTTP/2 stream's connection (-1 over TLS: the main thread cannot write on it) and its stream id. */
+function http2Target(stream: ServerHttp2Stream): [number, number] {
+  const session = stream.session;
+  const fd = session && !session.encrypted && session.socket ? socketFd(session.socket) : -1;
+  return [fd, stream.id ?? 0];
+}
+
+/** node:http2's response class, loaded only with h2 in http_protocols (as core does). */
+function http2Response(): typeof Http2ServerResponse {
+  return (createRequire(import.meta.url)('node:http2') as typeof import('node:http2')).Http2ServerResponse;
 }
 
 async function main(): Promise<void> {

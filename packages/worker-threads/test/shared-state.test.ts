@@ -10,11 +10,16 @@ describe('SharedThreadState', () => {
     thread.beat();
     expect(main.beats).toBe(2);
     thread.requestStarted(7, 12, 'GET', '/slow');
-    expect(main.lastRequest()).toEqual({ seq: 7, fd: 12, headersSent: false, label: 'GET /slow', running: true });
+    expect(main.lastRequest()).toEqual({ seq: 7, fd: 12, stream: 0, headersSent: false, label: 'GET /slow', running: true });
     thread.headersSent();
     expect(main.lastRequest()).toMatchObject({ headersSent: true });
     thread.requestFinished(7);
     expect(main.lastRequest()).toMatchObject({ running: false, label: 'GET /slow' });
+    // An HTTP/2 stream: its id goes with the connection's fd; the next HTTP/1.1 request clears it.
+    thread.requestStarted(8, 14, 'POST', '/h2', 5);
+    expect(main.lastRequest()).toMatchObject({ seq: 8, fd: 14, stream: 5, headersSent: false, label: 'POST /h2' });
+    thread.requestStarted(9, 15, 'GET', '/h1');
+    expect(main.lastRequest()).toMatchObject({ seq: 9, stream: 0 });
   });
 
   it('collects bare finished counts once', () => {

@@ -7,6 +7,7 @@ import { countResponseBytes, nodeAccessLogEntry } from './access-entry.js';
 import { contentLengthRejection, declaredContentLength } from './body-limit.js';
 import { ForwardedHeaders } from './forwarded.js';
 import { adaptHttp2Request, pinHttp2Prototypes } from './http2-adapter.js';
+import { limitHttp2Body } from './http2-body-limit.js';
 import { checkHttp2Request } from './http2-limits.js';
 import { checkRequest } from './request-checks.js';
 import { isRefused, markRefused, type CheckedIncomingMessage } from './trailer-checks.js';
@@ -114,6 +115,8 @@ export function createRequestListener(served: ServedApp, options: RequestListene
       return;
     }
     if ((res as ContinueResponse)[AWAITS_CONTINUE]) res.writeContinue();
+    // HTTP/1.1 counts body bytes in its IncomingMessage class (body-limit.ts); an HTTP/2 stream per request.
+    if (http2 && bodyLimit > 0) limitHttp2Body(req as unknown as Http2ServerRequest, res as unknown as Http2ServerResponse, bodyLimit);
     if (info) served.requestStarted(info).then(() => invoke(req, res), (err: unknown) => fail(req, res, err));
     else invoke(req, res);
   };
