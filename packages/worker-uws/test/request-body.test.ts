@@ -154,7 +154,7 @@ describe('the Request a fetch app gets, with a body', () => {
     for (const read of ['text', 'json', 'arrayBuffer', 'bytes'] as const) {
       const { request, feed } = post(text);
       expect(request.bodyUsed).toBe(false);
-      const result = (request[read] as () => Promise<unknown>).call(request);
+      const result = ((request as unknown as Record<string, () => Promise<unknown>>)[read]!).call(request);
       expect(request.bodyUsed).toBe(true);
       const encoded = Buffer.from(text);
       feed(encoded.subarray(0, 4), false);
