@@ -10,6 +10,8 @@ export interface RequestHead {
   readonly headers: string[];
   readonly host: string;
   readonly hasBody: boolean;
+  /** The Content-Length (0 without one: uws takes no chunked bodies). */
+  readonly contentLength: number;
   /** A header that `forwarded` (core's ForwardedHeaders) reads is present. */
   readonly forwarded: boolean;
   /** Why pre refuses the request (limits, framing, duplicate headers), or null. */
@@ -93,7 +95,7 @@ export function readRequestHead(req: HttpRequest, rules: HeadRules): RequestHead
   const rejection = checkRequestHead(method, url, headers, rules) ?? framingRejection(method, url, single, contentLength, transferEncoding)
     ?? ((single & CONTENT_LENGTH) !== 0 ? contentLengthRejection(contentLength, rules.limit_request_body ?? 0) : null);
   const hasBody = (single & TRANSFER_ENCODING) !== 0 || ((single & CONTENT_LENGTH) !== 0 && contentLength !== '0');
-  return { method, url, headers, host, hasBody, forwarded, rejection, connection };
+  return { method, url, headers, host, hasBody, contentLength: hasBody && rejection === null ? Number(contentLength) : 0, forwarded, rejection, connection };
 }
 
 /**

@@ -1,10 +1,9 @@
 import type { HttpResponse } from './native.js';
 import type { RequestHead } from './request-head.js';
-import { bodyTooLargeError } from '@pre/core';
 import { forwardInternals } from './internals.js';
+import { RequestBody, type BodyWatcher } from './request-body.js';
 
-/** Pause the socket while this many body bytes wait, unread, in the request stream. */
-const BODY_HIGH_WATER_MARK = 64 * 1024;
+export type { BodyWatcher } from './request-body.js';
 
 /** A Host header we are willing to put in a URL: reg-name or IP literal, optional port. */
 const VALID_HOST = /^(?:\[[0-9A-Fa-f:.]+\]|[\w.~%!$&'()*+,;=-]+)(?::\d*)?$/;
@@ -45,11 +44,13 @@ class UwsRequest {
   readonly method: string;
   readonly url: string;
   readonly #head: RequestHead;
-  readonly #body: ReadableStream<Uint8Array> | undefined;
+  readonly #body: RequestBody | undefined;
+  /** The body was read whole, without undici (bodyUsed). */
+  #read = false;
   #headers: Headers | undefined;
   #real: Request | undefined;
 
-  constructor(head: RequestHead, url: string, body: ReadableStream<Uint8Array> | undefined) {
+  constructor(head: RequestHead, url: string, body: RequestBody | undefined) {
     this.method = head.method;
     this.url = url;
     this.#head = head;
@@ -61,20 +62,73 @@ class UwsRequest {
     return this.#headers;
   }
 
+  get body(): ReadableStream<Uint8Array> | null {
+    return this.#body === undefined && this.#real === undefined ? null : this.materialize().body;
+  }
+
+  get bodyUsed(): boolean {
+    return this.#real === undefined ? this.#read : this.#real.bodyUsed;
+  }
+
+  // Reading the whole body skips undici's Request: one buffer filled from uWS's chunks (see RequestBody).
+  arrayBuffer(): Promise<ArrayBuffer> {
+    const whole = this.#whole();
+    return whole === null ? this.materialize().arrayBuffer() : whole.then((bytes) => bytes.buffer as ArrayBuffer);
+  }
+
+  bytes(): Promise<Uint8Array> {
+    const whole = this.#whole();
+    return whole === null ? bytesOf(this.materialize()) : whole;
+  }
+
+  text(): Promise<string> {
+    const whole = this.#whole();
+    return whole === null ? this.materialize().text() : whole.then(decodeUtf8);
+  }
+
+  json(): Promise<unknown> {
+    const whole = this.#whole();
+    return whole === null ? this.materialize().json() : whole.then((bytes) => JSON.parse(decodeUtf8(bytes)) as unknown);
+  }
+
+  /** The whole body from RequestBody, or null when undici reads it (no body, or undici's Request already built). */
+  #whole(): Promise<Uint8Array> | null {
+    if (this.#real !== undefined || this.#body === undefined) return null;
+    if (this.#read || this.#body.chosen) return Promise.reject(new TypeError('Body is unusable: Body has already been read'));
+    this.#read = true;
+    return this.#body.whole();
+  }
+
   /** The undici Request behind this one, built on first use. */
   materialize(): Request {
     if (this.#real !== undefined) return this.#real;
     const method = this.method;
-    const body = this.#body;
-    const real = body === undefined
-      ? method === 'GET' ? new Request(this.url) : new Request(this.url, { method })
-      : new Request(this.url, { method, body, duplex: 'half' } as RequestInit);
+    const source = this.#body;
+    let real: Request;
+    if (source === undefined) real = method === 'GET' ? new Request(this.url) : new Request(this.url, { method });
+    else {
+      const body = this.#read ? new ReadableStream<Uint8Array>({ start: (c) => c.close() }) : source.stream();
+      real = new Request(this.url, { method, body, duplex: 'half' } as RequestInit);
+      if (this.#read) void real.body!.getReader().read(); // disturbed: undici sees the body as read, as it was
+    }
     const target = real.headers;
     if (this.#headers !== undefined) for (const [name, value] of this.#headers) target.append(name, value);
     else appendHeaders(target, this.#head.headers);
     this.#real = real;
     return real;
   }
+}
+
+const utf8 = new TextDecoder(); // a leading BOM is dropped and bad sequences become U+FFFD, as undici's text()
+
+function decodeUtf8(bytes: Uint8Array): string {
+  return utf8.decode(bytes);
+}
+
+/** Request.prototype.bytes where the runtime has it, else from arrayBuffer(). */
+function bytesOf(request: Request): Promise<Uint8Array> {
+  const withBytes = request as Request & { bytes?: () => Promise<Uint8Array> };
+  return typeof withBytes.bytes === 'function' ? withBytes.bytes() : request.arrayBuffer().then((buffer) => new Uint8Array(buffer));
 }
 
 Object.defineProperty(UwsRequest.prototype, Symbol.toStringTag, { value: 'Request' });
@@ -85,7 +139,7 @@ const lazyRequests: boolean = (() => {
   try {
     const probe = new Request('http://probe.invalid/');
     if (!forwardInternals(UwsRequest.prototype, probe, (r: UwsRequest) => r.materialize())) return false;
-    const head: RequestHead = { method: 'POST', url: '/p?q=1', headers: ['x-a', '1', 'x-a', '2'], host: 'h', hasBody: false, forwarded: false, rejection: null, connection: 'keep-alive' };
+    const head: RequestHead = { method: 'POST', url: '/p?q=1', headers: ['x-a', '1', 'x-a', '2'], host: 'h', hasBody: false, contentLength: 0, forwarded: false, rejection: null, connection: 'keep-alive' };
     const lazy = new UwsRequest(head, 'http://h/p?q=1', undefined) as unknown as Request;
     const copy = new Request(lazy);
     return lazy instanceof Request && copy.url === 'http://h/p?q=1' && copy.method === 'POST' && copy.headers.get('x-a') === '1, 2';
@@ -105,16 +159,6 @@ function appendHeaders(target: Headers, flat: readonly string[]): void {
   for (let i = 0; i < flat.length; i += 2) target.append(flat[i]!, flat[i + 1]!);
 }
 
-/** Told about the request body: its end, and how to fail it (request_timeout). */
-export interface BodyWatcher {
-  bodyEnded(): void;
-  failBody: ((err: Error) => void) | undefined;
-  /** limit_request_body (0: none). */
-  readonly bodyLimit: number;
-  /** The body crossed `bodyLimit`: its stream has failed with `err`; the request is to be cut off. */
-  bodyOverLimit(err: Error): void;
-}
-
 /**
  * The web Request for a uWS request (lazy when the runtime allows it). The body, if any, is a stream
  * fed by `res.onData`, attached now: it must be before the route callback returns. Throws a TypeError
@@ -123,8 +167,9 @@ export interface BodyWatcher {
 export function toWebRequest(head: RequestHead, res: HttpResponse, secure: boolean, watcher: BodyWatcher): Request {
   const url = requestUrl(head, secure);
   const method = head.method;
-  const body = head.hasBody && method !== 'GET' && method !== 'HEAD' ? bodyStream(res, watcher) : undefined;
-  if (lazyRequests) return new UwsRequest(head, url, body) as unknown as Request;
+  const source = head.hasBody && method !== 'GET' && method !== 'HEAD' ? new RequestBody(res, watcher, head.contentLength) : undefined;
+  if (lazyRequests) return new UwsRequest(head, url, source) as unknown as Request;
+  const body = source?.stream();
   const request = body === undefined
     ? new Request(url, { method })
     : new Request(url, { method, body, duplex: 'half' } as RequestInit);
@@ -132,56 +177,7 @@ export function toWebRequest(head: RequestHead, res: HttpResponse, secure: boole
   return request;
 }
 
-/**
- * Chunks are copied (uWS reuses its buffer); the socket is paused while the app is not reading. Bytes
- * are counted against limit_request_body: uWS holds a body to its Content-Length (checked against the
- * limit before the app ran), so this is the second line, should a body ever come otherwise.
- */
-export function bodyStream(res: HttpResponse, watcher: BodyWatcher): ReadableStream<Uint8Array> {
-  let controller!: ReadableStreamDefaultController<Uint8Array>;
-  let paused = false;
-  let done = false;
-  let left = watcher.bodyLimit > 0 ? watcher.bodyLimit : Infinity;
-  watcher.failBody = (err) => {
-    if (done) return;
-    done = true;
-    controller.error(err);
-  };
-  res.onData((chunk, isLast) => {
-    if (done) return;
-    left -= chunk.byteLength;
-    if (left < 0) {
-      done = true;
-      const err = bodyTooLargeError(watcher.bodyLimit);
-      controller.error(err);
-      watcher.bodyOverLimit(err);
-      return;
-    }
-    if (chunk.byteLength > 0) controller.enqueue(new Uint8Array(chunk.slice(0)));
-    if (isLast) {
-      done = true;
-      controller.close();
-      watcher.bodyEnded();
-    } else if (!paused && (controller.desiredSize ?? 1) <= 0) {
-      paused = true;
-      res.pause();
-    }
-  });
-  return new ReadableStream<Uint8Array>(
-    {
-      start: (c) => {
-        controller = c;
-      },
-      pull: () => {
-        if (paused && !done) {
-          paused = false;
-          res.resume();
-        }
-      },
-      cancel: () => {
-        done = true;
-      },
-    },
-    { highWaterMark: BODY_HIGH_WATER_MARK, size: (chunk) => chunk.byteLength },
-  );
+/** The body as a ReadableStream only (the path when Requests are not lazy; kept for tests). */
+export function bodyStream(res: HttpResponse, watcher: BodyWatcher, contentLength: number): ReadableStream<Uint8Array> {
+  return new RequestBody(res, watcher, contentLength).stream();
 }

@@ -30,7 +30,7 @@ describe('bodyStream and limit_request_body', () => {
   it('a body at the limit arrives whole', async () => {
     const { res, feed } = fakeResponse();
     const w = watcher(8);
-    const stream = bodyStream(res, w);
+    const stream = bodyStream(res, w, 8);
     feed(new Uint8Array(5).fill(1), false);
     feed(new Uint8Array(3).fill(2), true);
     expect(new Uint8Array(await new Response(stream).arrayBuffer())).toEqual(new Uint8Array([1, 1, 1, 1, 1, 2, 2, 2]));
@@ -41,7 +41,7 @@ describe('bodyStream and limit_request_body', () => {
   it('the chunk that crosses the limit is not delivered: the stream fails with PRE_ERR_BODY_TOO_LARGE and the watcher is told', async () => {
     const { res, feed } = fakeResponse();
     const w = watcher(8);
-    const stream = bodyStream(res, w);
+    const stream = bodyStream(res, w, 8);
     const reader = stream.getReader();
     feed(new Uint8Array(5).fill(1), false);
     expect((await reader.read()).value).toEqual(new Uint8Array(5).fill(1));
@@ -55,7 +55,7 @@ describe('bodyStream and limit_request_body', () => {
   it('limit 0 counts nothing', async () => {
     const { res, feed } = fakeResponse();
     const w = watcher(0);
-    const stream = bodyStream(res, w);
+    const stream = bodyStream(res, w, 8);
     feed(new Uint8Array(1 << 16), true);
     expect((await new Response(stream).arrayBuffer()).byteLength).toBe(1 << 16);
     expect(w.over).toEqual([]);

@@ -20,7 +20,7 @@ const rules: HeadRules = { limit_request_line: 4094, limit_request_fields: 100, 
 describe('readRequestHead', () => {
   it('reads method, url with query, flat headers, host and body presence', () => {
     const head = readRequestHead(uwsRequest('POST', '/a?b=1', [['host', 'h:1'], ['content-length', '3']]), rules);
-    expect(head).toMatchObject({ method: 'POST', url: '/a?b=1', host: 'h:1', headers: ['host', 'h:1', 'content-length', '3'], hasBody: true, rejection: null });
+    expect(head).toMatchObject({ method: 'POST', url: '/a?b=1', host: 'h:1', headers: ['host', 'h:1', 'content-length', '3'], hasBody: true, contentLength: 3, rejection: null });
     expect(readRequestHead(uwsRequest('GET', '/', [['content-length', '0']]), rules).hasBody).toBe(false);
   });
 

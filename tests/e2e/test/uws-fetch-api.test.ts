@@ -50,6 +50,16 @@ describe.skipIf(!nativeUwsAvailable)('uws: the lazy Request and the light Respon
     expect(await res.body.text()).toBe(`POST ${'x'.repeat(100_000)}`);
   });
 
+  it('reads a body whole after it arrived (the socket paused, then resumed): UTF-8 across chunks, BOM dropped, once', async () => {
+    const url = await startUws();
+    const body = `\ufeff${'é'.repeat(600_000)}xyz`; // ~1.2 MB: many uWS chunks, a 2-byte character split across some
+    for (const ms of [0, 300]) {
+      const res = await request(`${url}/late-text?ms=${ms}`, { method: 'POST', body });
+      expect(res.statusCode).toBe(200);
+      expect(await res.body.json()).toEqual({ length: 600_003, head: 'ééé', tail: 'xyz', used: true, second: 'TypeError' });
+    }
+  });
+
   it('sends light Responses with their status and headers, and native ones once touched', async () => {
     const url = await startUws();
     const light = await request(`${url}/light`);
