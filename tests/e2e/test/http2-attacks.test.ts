@@ -12,10 +12,14 @@ const APP = path.join(FIXTURES, 'h2-app.js');
 const ATTACK_MS = 8000;
 /** How much a worker's RSS may grow across one attack (the first one pays for the heap growing to its working size). */
 const RSS_BOUND_MB = 120;
-/** Rapid reset: rounds after the warm-up round, and how much RSS may grow across all of them past the warm-up's. */
+/**
+ * Rapid reset: rounds after the warm-up round, and how much RSS may grow across all of them past the
+ * warm-up's (measured +16 to +61 MB on a loaded 2-core box: the allocator keeps what the peaks took; the
+ * heap bound below is the leak check, this one the "bounded" one, kept as loose as the other attacks').
+ */
 const RESET_ROUNDS = 3;
 const RESET_ROUND_MS = 2500;
-const RESET_GROWTH_BOUND_MB = 64;
+const RESET_GROWTH_BOUND_MB = 120;
 /** ...and how much the JS heap still in use after a full collection may grow (a leak would show here first). */
 const RESET_HEAP_BOUND_MB = 16;
 
