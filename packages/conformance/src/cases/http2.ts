@@ -2,14 +2,15 @@
  * HTTP/2 (`--http-protocols h2,h1 --http2-cleartext prior-knowledge`), for every class that declares
  * the `http2` capability (the others refuse at start-up, naming the setting): h2c by prior knowledge and
  * HTTP/1.1 on one port, the echo of a request with a body, pseudo-headers kept from the app, pre's
- * request limits per stream, and a bounded rapid-reset burst after which a normal stream is served.
+ * request limits per stream, a bounded rapid-reset burst after which a normal stream is served, and
+ * (on a server of its own, `--http2-cleartext upgrade`) h2c by `Upgrade: h2c`.
  */
 import http2, { type ClientHttp2Session, type OutgoingHttpHeaders } from 'node:http2';
 import net from 'node:net';
 import { request } from 'undici';
 /** How long an HTTP/2 session or answer may take before the case fails (a live server answers at once). */
 const READ_TIMEOUT_MS = 5_000;
-import { check, type KitCase, type KitGroup } from '../kit-case.js';
+import { NotApplicable, check, type KitCase, type KitGroup } from '../kit-case.js';
 import type { EchoView } from '../echo/view.js';
 
 interface H2Answer {
@@ -77,6 +78,62 @@ function headersThenReset(streamId: number): Buffer {
   return Buffer.concat([frame(0x1, 0x5, block), frame(0x3, 0, Buffer.from([0, 0, 0, 8]))]);
 }
 
+/** The whole frames at the start of `bytes` (RFC 9113 §4.1). */
+function readFrames(bytes: Buffer): { type: number; flags: number; stream: number; payload: Buffer }[] {
+  const frames = [];
+  for (let at = 0; at + 9 <= bytes.length;) {
+    const length = bytes.readUIntBE(at, 3);
+    if (at + 9 + length > bytes.length) break;
+    frames.push({ type: bytes[at + 3]!, flags: bytes[at + 4]!, stream: bytes.readUInt32BE(at + 5) & 0x7fffffff, payload: bytes.subarray(at + 9, at + 9 + length) });
+    at += 9 + length;
+  }
+  return frames;
+}
+
+/**
+ * An `Upgrade: h2c` GET on a raw connection; after a 101, the client preface and an empty SETTINGS
+ * frame, the DATA of stream 1 (the upgraded request's response). A server that answers over HTTP/1.1
+ * instead (RFC 9113 lets it ignore the upgrade) makes the case not applicable.
+ */
+async function upgradeExchange(port: number, target: string): Promise<Buffer> {
+  const socket = net.connect(port, '127.0.0.1');
+  socket.on('error', () => {});
+  let answer = Buffer.alloc(0);
+  try {
+    return await new Promise<Buffer>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no upgraded answer in time (got ${JSON.stringify(answer.toString('latin1').slice(0, 200))})`)), READ_TIMEOUT_MS);
+      let switched = false;
+      socket.on('data', (chunk: Buffer) => {
+        answer = Buffer.concat([answer, chunk]);
+        const headEnd = answer.indexOf('\r\n\r\n');
+        if (headEnd < 0) return;
+        if (!switched) {
+          const status = answer.toString('latin1', 0, answer.indexOf('\r\n'));
+          if (!status.startsWith('HTTP/1.1 101 ')) {
+            clearTimeout(timer);
+            return reject(new NotApplicable(`the class answers an Upgrade: h2c request with ${JSON.stringify(status)} (it may ignore the upgrade)`));
+          }
+          switched = true;
+          socket.write(Buffer.concat([Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n'), Buffer.from([0, 0, 0, 4, 0, 0, 0, 0, 0])]));
+        }
+        const frames = readFrames(answer.subarray(headEnd + 4));
+        const stream1 = frames.filter((f) => f.stream === 1);
+        if (stream1.some((f) => f.type === 0x3)) {
+          clearTimeout(timer);
+          return reject(new Error('stream 1 was reset'));
+        }
+        if (stream1.some((f) => (f.flags & 0x1) !== 0)) {
+          clearTimeout(timer);
+          resolve(Buffer.concat(stream1.filter((f) => f.type === 0x0).map((f) => f.payload)));
+        }
+      });
+      socket.write(`GET ${target} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQAAP__\r\nX-Kit: upgrade\r\n\r\n`);
+    });
+  } finally {
+    socket.destroy();
+  }
+}
+
 export const http2Group: KitGroup = {
   id: 'http2',
   title: 'HTTP/2: h2c by prior knowledge beside HTTP/1.1 (--http-protocols h2,h1 --http2-cleartext prior-knowledge)',
@@ -131,6 +188,24 @@ export const http2Group: KitGroup = {
         const next = await send(session, { ':method': 'GET', ':path': '/next' });
         check(next.status === 200, '200 on the next stream', String(next.status));
       }),
+    },
+    {
+      id: 'h2c-upgrade',
+      title: 'h2c by Upgrade (--http2-cleartext upgrade): 101, then the response on stream 1, echoed as version 2.0 without the upgrade fields',
+      async run(ctx) {
+        const server = await ctx.startServer({
+          app: ctx.env.echoApp,
+          settings: ['http_protocols', 'http2_cleartext'],
+          args: ['--http-protocols', 'h2,h1', '--http2-cleartext', 'upgrade'],
+        });
+        const body = (await upgradeExchange(server.port, '/up?x=1')).toString('utf8');
+        const echo = JSON.parse(body) as EchoView;
+        check(echo.method === 'GET' && echo.path === '/up' && echo.query === 'x=1', 'the echo of GET /up?x=1', body);
+        check(echo.version === '2.0', "version '2.0'", echo.version);
+        const names = echo.headers.map(([name]) => name.toLowerCase());
+        check(names.includes('x-kit'), 'the x-kit header', JSON.stringify(echo.headers));
+        check(!names.some((name) => ['upgrade', 'http2-settings', 'connection'].includes(name)), 'no Upgrade, HTTP2-Settings or Connection field', JSON.stringify(echo.headers));
+      },
     },
     {
       id: 'h2-rapid-reset',

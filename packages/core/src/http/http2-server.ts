@@ -12,9 +12,13 @@ import { boundClientResets, http2ServerOptions } from './http2-limits.js';
 import { acceptProxyProtocol } from './proxy-protocol.js';
 import { createRequestListener } from './request-listener.js';
 import type { ServedApp } from './request-reporter.js';
+import { MAX_UPGRADE_HEAD, PREFACE, headEnd, parseUpgradeRequest, switchToHttp2 } from './http2-upgrade.js';
 
-/** What a client with prior knowledge sends first (RFC 9113 §3.4). */
-const PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
+/** How a cleartext connection may become HTTP/2 (`http2_cleartext`). */
+interface CleartextModes {
+  readonly priorKnowledge: boolean;
+  readonly upgrade: boolean;
+}
 
 /** The servers of one listener when HTTP/2 is on: the one that listens, and the two it hands connections to. */
 export interface Http2Front {
@@ -38,7 +42,8 @@ export function alpnProtocols(protocols: readonly HttpProtocol[]): string[] {
  * HTTP/2 (and HTTP/1.1 when `h1` is listed) on one listener. With TLS, a TLS server offers
  * `http_protocols` over ALPN and hands each connection to node:http2 (`h2`) or to `http1` (anything
  * else); without TLS (`http2_cleartext`), the first bytes decide: the HTTP/2 preface goes to node:http2,
- * anything else to `http1`. `http1` is the node:http server createNodeServer built, so every HTTP/1.1
+ * anything else to `http1` (with `upgrade`, a first request asking for `Upgrade: h2c` is switched to
+ * HTTP/2: http2-upgrade.ts). `http1` is the node:http server createNodeServer built, so every HTTP/1.1
  * rule (limits, timeouts, 4xx, drain) holds unchanged. PROXY protocol and worker_connections apply
  * on the listener, before either.
  */
@@ -46,7 +51,11 @@ export function createHttp2Front(served: ServedApp, drain: HttpDrain, http1: Htt
   const { settings, log } = served;
   if (!tls && settings.http2_cleartext === 'off') {
     throw new PreError('PRE_ERR_BAD_SETTING',
-      `http_protocols = ${settings.http_protocols.join(',')} asks for HTTP/2, which needs TLS (set certfile and keyfile) or http2_cleartext = prior-knowledge (h2c: only behind a proxy you trust).`);
+      `http_protocols = ${settings.http_protocols.join(',')} asks for HTTP/2, which needs TLS (set certfile and keyfile) or http2_cleartext = prior-knowledge, upgrade or both (h2c: only behind a proxy you trust).`);
+  }
+  if (!tls && settings.http2_cleartext === 'upgrade' && !http1) {
+    throw new PreError('PRE_ERR_BAD_SETTING',
+      `http2_cleartext = upgrade upgrades HTTP/1.1 requests, but http_protocols = ${settings.http_protocols.join(',')} does not list h1: add h1, or use http2_cleartext = prior-knowledge.`);
   }
   // The same listener as HTTP/1.1: node's compatibility objects stand in for IncomingMessage/ServerResponse (see request-listener.ts).
   const onRequest = createRequestListener(served, { scheme: tls ? 'https' : 'http' }) as unknown as (req: Http2ServerRequest, res: Http2ServerResponse) => void;
@@ -86,10 +95,11 @@ export function createHttp2Front(served: ServedApp, drain: HttpDrain, http1: Htt
     });
   } else {
     listener = createNetServer({ noDelay: true });
-    const h1 = http1 !== null;
+    const mode = settings.http2_cleartext;
+    const modes: CleartextModes = { priorKnowledge: mode === 'prior-knowledge' || mode === 'both', upgrade: http1 !== null && (mode === 'upgrade' || mode === 'both') };
     listener.on('connection', (socket: Socket) => {
-      if (!h1) return serve(socket, true);
-      sniffPreface(socket, headersTimeoutMs, sessions, serve);
+      if (!http1) return serve(socket, true);
+      sniffCleartext(socket, modes, headersTimeoutMs, sessions, serve);
     });
   }
   listener.maxConnections = settings.worker_connections;
@@ -99,10 +109,12 @@ export function createHttp2Front(served: ServedApp, drain: HttpDrain, http1: Htt
 }
 
 /**
- * Reads a new cleartext connection until its first bytes show whether it starts with the HTTP/2
- * preface, puts them back, and serves it. A connection that sends too little for `timeoutMs` is closed.
+ * Reads a new cleartext connection until its first bytes show how to serve it, and serves it: the
+ * HTTP/2 preface (prior knowledge) goes to node:http2; a first request head asking for `Upgrade: h2c`
+ * that parseUpgradeRequest takes is switched to HTTP/2 (http2-upgrade.ts); anything else is put back
+ * and goes to HTTP/1.1. A connection that sends too little for `timeoutMs` is closed.
  */
-function sniffPreface(socket: Socket, timeoutMs: number, sessions: Http2Drain, serve: (socket: Socket, isHttp2: boolean) => void): void {
+function sniffCleartext(socket: Socket, modes: CleartextModes, timeoutMs: number, sessions: Http2Drain, serve: (socket: Socket, isHttp2: boolean) => void): void {
   sessions.hold(socket);
   let buffered: Buffer = Buffer.alloc(0);
   const timer = timeoutMs > 0 ? setTimeout(() => socket.destroy(), timeoutMs) : null;
@@ -110,19 +122,38 @@ function sniffPreface(socket: Socket, timeoutMs: number, sessions: Http2Drain, s
     if (timer) clearTimeout(timer);
     socket.removeListener('readable', onReadable);
     socket.removeListener('close', onClose);
+  };
+  const onClose = (): void => {
+    finish();
     sessions.release(socket);
   };
-  const onClose = (): void => finish();
+  const handOn = (isHttp2: boolean): void => {
+    finish();
+    sessions.release(socket);
+    socket.unshift(buffered);
+    serve(socket, isHttp2);
+  };
   const onReadable = (): void => {
     let chunk: Buffer | null;
     while ((chunk = socket.read() as Buffer | null) !== null) buffered = buffered.length === 0 ? chunk : Buffer.concat([buffered, chunk]);
     const length = Math.min(buffered.length, PREFACE.length);
     if (length === 0) return;
-    const matches = buffered.subarray(0, length).equals(PREFACE.subarray(0, length));
-    if (matches && length < PREFACE.length) return; // could still be the preface: read on
+    if (modes.priorKnowledge && buffered.subarray(0, length).equals(PREFACE.subarray(0, length))) {
+      if (length === PREFACE.length) handOn(true);
+      return; // could still be the preface: read on
+    }
+    if (!modes.upgrade) return handOn(false);
+    const end = headEnd(buffered);
+    if (end < 0) {
+      if (buffered.length > MAX_UPGRADE_HEAD) handOn(false);
+      return;
+    }
+    // Bytes after the head (a body, a pipelined request) leave the connection on HTTP/1.1.
+    const upgrade = end === buffered.length ? parseUpgradeRequest(buffered.toString('latin1', 0, end - 4)) : null;
+    if (!upgrade) return handOn(false);
     finish();
-    socket.unshift(buffered);
-    serve(socket, matches);
+    // Still held by the drain until node:http2 has the connection (or it closes).
+    switchToHttp2(socket, upgrade, timeoutMs, (upgraded) => serve(upgraded, true), () => sessions.release(socket));
   };
   socket.on('readable', onReadable);
   socket.once('close', onClose);

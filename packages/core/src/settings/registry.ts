@@ -240,9 +240,9 @@ export const SETTINGS = {
   }),
   http2_cleartext: setting({
     name: 'http2_cleartext', section: 'HTTP/2', cli: ['--http2-cleartext'], meta: 'MODE', kind: 'string',
-    validate: v.oneOf(['off', 'prior-knowledge', 'upgrade'] as const), default: 'off' as 'off' | 'prior-knowledge' | 'upgrade',
-    short: 'HTTP/2 without TLS (h2c): off, prior-knowledge or upgrade.',
-    desc: 'With `h2` in `http_protocols` and no TLS: `prior-knowledge` serves a connection that starts with the HTTP/2 preface as HTTP/2 and any other as HTTP/1.1 (when `h1` is listed), on the same port. `upgrade` does the same and also accepts requests carrying `Upgrade: h2c`, which it answers over HTTP/1.1 (RFC 9113 lets a server ignore the upgrade; node:http2 cannot take over a stream mid-request), so clients that insist on the upgrade stay on HTTP/1.1. Use h2c only behind a proxy you trust.',
+    validate: v.oneOf(['off', 'prior-knowledge', 'upgrade', 'both'] as const), default: 'off' as 'off' | 'prior-knowledge' | 'upgrade' | 'both',
+    short: 'HTTP/2 without TLS (h2c): off, prior-knowledge, upgrade or both.',
+    desc: 'With `h2` in `http_protocols` and no TLS. `prior-knowledge` serves a connection that starts with the HTTP/2 preface as HTTP/2 and any other as HTTP/1.1 (when `h1` is listed), on the same port. `upgrade` (needs `h1`) switches a connection whose first request asks for it (`Upgrade: h2c`, `Connection: Upgrade, HTTP2-Settings`, one valid `HTTP2-Settings`, no body) to HTTP/2: `101 Switching Protocols`, then that request\'s response on stream 1 and the client\'s next requests as HTTP/2 streams (RFC 7540 §3.2); any other request, including one with a body or a bad `HTTP2-Settings`, is served over HTTP/1.1 as if it had not asked, and WebSocket upgrades are unchanged. `upgrade` alone does not take prior knowledge; `both` takes either (as in Gunicorn 26, each way is turned on separately). Use h2c only behind a proxy you trust: see [security](security.md#http2).',
   }),
   http2_max_concurrent_streams: setting({
     name: 'http2_max_concurrent_streams', section: 'HTTP/2', cli: ['--http2-max-concurrent-streams'], meta: 'INT', kind: 'int',
