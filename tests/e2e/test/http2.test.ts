@@ -251,16 +251,17 @@ describe('HTTP/2 fetch apps, timeouts, limits and refusals', () => {
     expect(metrics).toMatch(/status="200"[^\n]* 2\b/);
   });
 
-  it('http2_cleartext = upgrade: prior knowledge is served as HTTP/2, an Upgrade: h2c request is answered over HTTP/1.1', async () => {
-    const url = await servePre(['--http-protocols', 'h2,h1', '--http2-cleartext', 'upgrade']).ready(1);
+  it('http2_cleartext = both: prior knowledge is served as HTTP/2, and an Upgrade: h2c request gets 101 (details: http2-upgrade.test.ts)', async () => {
+    const url = await servePre(['--http-protocols', 'h2,h1', '--http2-cleartext', 'both']).ready(1);
     expect((await h2Get(url, '/pid')).status).toBe(200);
     const { port } = new URL(url);
     const socket = net.connect(Number(port), '127.0.0.1');
     let answer = '';
     socket.setEncoding('latin1').on('data', (d: string) => (answer += d));
     socket.write('GET /echo HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA\r\n\r\n');
-    await waitFor(() => answer.includes('"httpVersion":"1.1"'), 'the HTTP/1.1 answer');
-    expect(answer).toMatch(/^HTTP\/1\.1 200 /);
+    await waitFor(() => answer.includes('\r\n\r\n'), 'the 101');
+    expect(answer).toMatch(/^HTTP\/1\.1 101 /);
+    expect(answer).toMatch(/\r\nupgrade: h2c\r\n/i);
     socket.destroy();
   });
 
