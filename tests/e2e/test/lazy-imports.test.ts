@@ -46,6 +46,8 @@ const importOf = (file: string): string => `await import(${JSON.stringify(pathTo
 const SETTING_ONLY = [/\/prom-client\//, /\/chokidar\//, /\/tinyglobby\//, /\/node_modules\/(?:\.pnpm\/)?ws[@/]/, /\/tsx\//, /\/core\/dist\/metrics\/(?:prometheus|statsd|arbiter-metrics|worker-metrics|worker-registry)\.js$/, /\/core\/dist\/health\/health-server\.js$/, /\/core\/dist\/arbiter\/reloader\.js$/, /\/core\/dist\/bundle\/(?:prometheus|statsd|arbiter-metrics|worker-metrics|worker-registry|health-server|reloader)-[A-Z0-9]+\.js$/];
 const NEVER_IN_A_WORKER = [/\/core\/dist\/bundle\/(?:cli|ctl|help-[A-Z0-9]+)\.js$/, /\/core\/dist\/arbiter\//, /\/core\/dist\/control\//, /\/core\/dist\/settings\/(?:help|docs)\.js$/, /\/core\/dist\/cli\.js$/];
 const ALL_COSTLY_BUILTINS = ['NativeModule internal/deps/undici/undici', 'NativeModule tls', 'NativeModule https'];
+/** Node modules only some settings need: DNS for a bind given as a host name. (node:dgram comes with node:child_process.) */
+const SETTING_ONLY_BUILTINS = ['NativeModule dns/promises'];
 /**
  * Those that importing node:http itself does not load on this Node version: from ESM, Node ≥ 22 builds
  * node:http's namespace with its lazy WebSocket exports, which loads undici and tls; nothing pre can avoid.
@@ -62,6 +64,7 @@ describe('lazy imports', () => {
     const loaded = loadsOf(`await import('prom-client'); await import('node:https'); new Request('http://x/');`, CORE);
     expect(loaded.modules.some((url) => SETTING_ONLY[0]!.test(url))).toBe(true);
     expect(loaded.builtins).toEqual(expect.arrayContaining(ALL_COSTLY_BUILTINS));
+    expect(loadsOf(`await import('node:dns/promises');`).builtins).toEqual(expect.arrayContaining(SETTING_ONLY_BUILTINS));
   });
 
   it('a worker importing @pre/core and the async worker class loads no metrics, control, arbiter, ws, undici or TLS', () => {
@@ -71,15 +74,15 @@ describe('lazy imports', () => {
     expectNone(loaded, [...SETTING_ONLY, ...NEVER_IN_A_WORKER], COSTLY_BUILTINS);
   });
 
-  it("a worker process's runtime loads none of them either", () => {
+  it("a worker process's runtime loads none of them either, nor DNS", () => {
     const loaded = loadsOf(importOf('worker/runtime.js'));
     expect(loaded.modules.some((url) => url.endsWith('/core/dist/worker/runtime.js'))).toBe(true);
-    expectNone(loaded, [...SETTING_ONLY, ...NEVER_IN_A_WORKER], COSTLY_BUILTINS);
+    expectNone(loaded, [...SETTING_ONLY, ...NEVER_IN_A_WORKER], [...COSTLY_BUILTINS, ...SETTING_ONLY_BUILTINS]);
   });
 
-  it('the master (cli and arbiter) loads no metrics, file watcher, control client, help text, undici or TLS', () => {
+  it('the master (cli and arbiter) loads no metrics, file watcher, control client, help text, undici, TLS or DNS', () => {
     const loaded = loadsOf(importOf('cli.js') + importOf('arbiter/arbiter.js'));
-    expectNone(loaded, [...SETTING_ONLY, /\/core\/dist\/control\/(?:cli|client|interactive|top)\.js$/, /\/core\/dist\/settings\/help\.js$/], COSTLY_BUILTINS);
+    expectNone(loaded, [...SETTING_ONLY, /\/core\/dist\/control\/(?:cli|client|interactive|top)\.js$/, /\/core\/dist\/settings\/help\.js$/], [...COSTLY_BUILTINS, ...SETTING_ONLY_BUILTINS]);
   });
 
   it("the bundle names its lazy chunks after their modules (the patterns above can match them)", () => {
