@@ -118,16 +118,16 @@ async function trace(row, tmp) {
   const master = marks.find((m) => m.name === 'on_starting');
   const events = [{ name: 'spawn of pre', at: r.epochSpawn }, { name: 'master process start', at: master.processStart }];
   const workerPids = [...new Set(marks.filter((m) => m.pid !== master.pid).map((m) => m.pid))];
-  for (const m of marks.filter((m) => m.pid === master.pid)) events.push({ name: m.name === 'pre_fork' ? `pre_fork (worker ${m.age})` : m.name, at: m.at });
+  for (const m of marks.filter((m) => m.pid === master.pid)) events.push({ name: m.name === 'pre_fork' ? `pre_fork (worker ${m.age})` : m.name, at: m.at, cpu: m.cpu });
   workerPids.forEach((pid, i) => {
     const own = marks.filter((m) => m.pid === pid);
     events.push({ name: `worker ${i + 1} process start`, at: own[0].processStart });
-    for (const m of own) events.push({ name: `worker ${i + 1} ${m.name}`, at: m.at });
+    for (const m of own) events.push({ name: `worker ${i + 1} ${m.name}`, at: m.at, cpu: m.cpu });
   });
   events.push({ name: 'first 200', at: r.firstAt });
   events.sort((a, b) => a.at - b.at);
-  console.log(`\ntrace, ${row.label} (ms after the spawn; marks from marks.config.js hooks and marked-app.js):`);
-  for (const e of events) console.log(`  ${fmt(e.at - r.epochSpawn).padStart(5)}  ${e.name}`);
+  console.log(`\ntrace, ${row.label} (ms after the spawn; marks from marks.config.js hooks and marked-app.js; CPU = that process's CPU time so far):`);
+  for (const e of events) console.log(`  ${fmt(e.at - r.epochSpawn).padStart(5)}  ${e.name}${e.cpu === undefined ? '' : ` (CPU ${fmt(e.cpu)} ms)`}`);
 }
 
 async function main() {

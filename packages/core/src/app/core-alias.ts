@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import module from 'node:module';
 import { fileURLToPath } from 'node:url';
+import { CORE_ALIAS_HOOK_URL, CORE_INDEX_URL } from '../paths.js';
 
 let registered = false;
 
@@ -12,9 +13,9 @@ let registered = false;
 export function resolveCoreFromAnywhere(): void {
   if (registered) return;
   registered = true;
-  const hook = new URL('./core-alias-hook.js', import.meta.url);
+  const hook = CORE_ALIAS_HOOK_URL;
   // Run from the TypeScript sources (core's unit tests) there is no compiled hook, and nothing to alias.
   if (!existsSync(fileURLToPath(hook))) return;
-  const coreUrl = new URL('../index.js', import.meta.url).href;
+  const coreUrl = CORE_INDEX_URL.href;
   module.register(hook, { data: { coreUrl } });
 }

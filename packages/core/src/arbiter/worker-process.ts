@@ -4,9 +4,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { WorkerHandle } from './worker-pool.js';
+import { WORKER_ENTRY_URL } from '../paths.js';
 import { HEARTBEAT_FD, type WorkerInitMessage, type WorkerMessage } from '../worker/protocol.js';
 
-const ENTRY = fileURLToPath(new URL('../worker/entry.js', import.meta.url));
+const ENTRY = fileURLToPath(WORKER_ENTRY_URL);
 
 export interface SpawnOptions {
   readonly age: number;

@@ -1,4 +1,3 @@
-import { lookup } from 'node:dns/promises';
 import { existsSync, lstatSync, unlinkSync } from 'node:fs';
 import net from 'node:net';
 import { getSystemErrorName } from 'node:util';
@@ -123,6 +122,8 @@ function create(fn: CreateServerHandle, host: string | null, port: number, type:
 async function resolveHost(host: string, family: 4 | 6): Promise<{ address: string; family: 4 | 6 }> {
   if (net.isIP(host)) return { address: host, family };
   try {
+    // Loaded only for a host name: most binds are addresses.
+    const { lookup } = await import('node:dns/promises');
     const found = await lookup(host === 'localhost' ? '127.0.0.1' : host);
     return { address: found.address, family: found.family === 6 ? 6 : 4 };
   } catch (err) {

@@ -1,12 +1,12 @@
 import { openSync, writeSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, resolve } from 'node:path';
-import sonicBoom from 'sonic-boom';
 import type { SonicBoom } from 'sonic-boom';
 import { PreError } from '../errors.js';
 
-// sonic-boom is CommonJS: under NodeNext the default import is `module.exports`, which carries the class
-// as its `SonicBoom` property (a named import fails at run time).
-const SonicBoomClass = sonicBoom.SonicBoom;
+// sonic-boom is CommonJS: `require` loads it as such. An ESM import would first scan its source for named
+// exports (Node's cjs-module-lexer), ~5 ms of CPU and ~3 MB of RSS in every process once V8 optimizes the scanner.
+const SonicBoomClass = (createRequire(import.meta.url)('sonic-boom') as typeof import('sonic-boom')).SonicBoom;
 
 export interface LogFileOptions {
   /** null or '-': the standard stream `stdFd`; otherwise the file to append to (its directory must exist). */
