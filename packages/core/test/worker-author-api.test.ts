@@ -3,8 +3,7 @@ import { once } from 'node:events';
 import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DRAIN_IDLE_MS, HttpDrain, countResponseBytes } from '../src/index.js';
-import { requestEnded } from '../src/http/drain.js';
+import { DRAIN_IDLE_MS, HttpDrain, countResponseBytes, requestEnded } from '../src/index.js';
 
 const servers: http.Server[] = [];
 afterEach(async () => {

@@ -4,6 +4,10 @@ import { isTlsServer } from './tls.js';
 
 interface ConnectionState {
   active: number;
+  /**
+   * performance.now() when a drain tick first found the connection idle, -1 until then (and again once a
+   * request arrives): stamped by the drain, not by every response.
+   */
   idleSince: number;
   response: ServerResponse | null;
   /** The drain's table of connections, which the socket leaves when it closes. */
@@ -41,7 +45,6 @@ export function requestEnded(this: unknown, res?: ServerResponse): void {
   const state = response[STATE];
   if (!state) return;
   state.active--;
-  state.idleSince = performance.now();
   if (state.response === response) state.response = null;
 }
 
@@ -88,7 +91,7 @@ export class HttpDrain implements RequestTracker {
     const table = this.#connections;
     // Requests of an HTTPS server arrive on the TLS socket, not on the TCP one under it.
     server.on(isTlsServer(server) ? 'secureConnection' : 'connection', (socket: Socket & Tracked) => {
-      const state: ConnectionState = { active: 0, idleSince: performance.now(), response: null, table };
+      const state: ConnectionState = { active: 0, idleSince: -1, response: null, table };
       socket[STATE] = state;
       table.set(socket, state);
       socket.on('close', onSocketClose);
@@ -101,6 +104,7 @@ export class HttpDrain implements RequestTracker {
     const state = (req.socket as Socket & Tracked)[STATE];
     if (state === undefined) return;
     state.active++;
+    state.idleSince = -1;
     state.response = res;
     (res as ServerResponse & Tracked)[STATE] = state;
   }
@@ -139,7 +143,10 @@ export class HttpDrain implements RequestTracker {
       const tick = (): void => {
         const now = performance.now();
         for (const [socket, state] of this.#connections) {
-          if (state.active === 0 && now - state.idleSince >= DRAIN_IDLE_MS) socket.destroy();
+          if (state.active > 0) continue;
+          // Idle for DRAIN_IDLE_MS of the drain's own clock: a response that just ended gets as long as any.
+          if (state.idleSince < 0) state.idleSince = now;
+          else if (now - state.idleSince >= DRAIN_IDLE_MS) socket.destroy();
         }
         if (this.#connections.size === 0) {
           clearInterval(timer);
