@@ -11,7 +11,7 @@ export { inMemoryResponseBody, probeResponseBodySlot, type InMemoryBody } from '
 export { createNodeServer, createServedProtocols, type ServedProtocols } from './http/node-server.js';
 export type { RequestReporter, ServedApp } from './http/request-reporter.js';
 export { createRequestListener, type RequestListenerOptions } from './http/request-listener.js';
-export { HttpDrain, DRAIN_IDLE_MS } from './http/drain.js';
+export { HttpDrain, DRAIN_IDLE_MS, requestEnded, type RequestTracker } from './http/drain.js';
 export { heartbeatInterval } from './worker/heartbeat.js';
 export { PreRequestAsker, answerPreRequest, type PreRequestMessage, type PreRequestDoneMessage } from './worker/thread-pre-request.js';
 export type { MainToThread, ThreadToMain } from './worker/thread-messages.js';

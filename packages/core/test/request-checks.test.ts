@@ -62,6 +62,15 @@ describe('checkTarget', () => {
     expect(checkTarget(method, url, host, true)?.status).toBe(400);
   });
 
+  it('checks every Host, the one it accepted last included (it skips the pattern only for an exact repeat)', () => {
+    expect(checkTarget('GET', '/', 'example.com:8000', true)).toBeNull();
+    expect(checkTarget('GET', '/', 'example.com:8000', true)).toBeNull();
+    expect(checkTarget('GET', '/', 'example.com:8000 x', true)).toEqual({ status: 400, reason: 'Invalid Host header' });
+    expect(checkTarget('GET', '/', 'example.com:8000 x', true)).toEqual({ status: 400, reason: 'Invalid Host header' });
+    expect(checkTarget('GET', '/', 'example.com:8000', true)).toBeNull();
+    expect(checkTarget('GET', 'http://other/', 'example.com:8000', true)?.reason).toBe('Host does not match the request target');
+  });
+
   it('needs Host on HTTP/1.1 only', () => {
     expect(checkTarget('GET', '/', undefined, true)?.status).toBe(400);
     expect(checkTarget('GET', '/', undefined, false)).toBeNull();

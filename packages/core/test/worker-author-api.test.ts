@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { HttpDrain, countResponseBytes } from '../src/index.js';
+import { DRAIN_IDLE_MS, HttpDrain, countResponseBytes, requestEnded } from '../src/index.js';
 
 const servers: http.Server[] = [];
 afterEach(async () => {
@@ -64,6 +64,64 @@ describe('HttpDrain', () => {
     await draining;
     expect(drained).toBe(true);
     socket.destroy();
+  });
+});
+
+describe('HttpDrain.trackConnections (the request listener reports each request)', () => {
+  it('waits for the request in flight, answers it with Connection: close, then closes the idle connection', async () => {
+    const drain = new HttpDrain();
+    let respond!: () => void;
+    let requestArrived!: () => void;
+    const arrived = new Promise<void>((resolve) => (requestArrived = resolve));
+    const server = http.createServer((req, res) => {
+      drain.requestStarted(req, res);
+      res.on('close', requestEnded);
+      respond = () => res.end('done');
+      requestArrived();
+    });
+    drain.trackConnections(server);
+    servers.push(server);
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const socket = await sendRequest((server.address() as AddressInfo).port, arrived);
+    let received = '';
+    socket.on('data', (chunk: Buffer) => (received += chunk.toString('latin1')));
+    const clientClosed = once(socket, 'close');
+    let drained = false;
+    const draining = drain.drain().then(() => (drained = true));
+    await new Promise((resolve) => setTimeout(resolve, DRAIN_IDLE_MS + 100));
+    expect(drained).toBe(false);
+    expect(drain.connections).toBe(1);
+    respond();
+    await draining;
+    await clientClosed;
+    expect(received).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+    expect(received.toLowerCase()).toContain('connection: close');
+    expect(drain.connections).toBe(0);
+  });
+
+  it('closes a connection idle since its last response once it has been idle for DRAIN_IDLE_MS, not before', async () => {
+    const drain = new HttpDrain();
+    let requestArrived!: () => void;
+    const arrived = new Promise<void>((resolve) => (requestArrived = resolve));
+    const server = http.createServer((req, res) => {
+      drain.requestStarted(req, res);
+      res.on('close', requestEnded);
+      res.end('done');
+      requestArrived();
+    });
+    drain.trackConnections(server);
+    servers.push(server);
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const socket = await sendRequest((server.address() as AddressInfo).port, arrived);
+    await once(socket, 'data');
+    const clientClosed = once(socket, 'close');
+    const started = performance.now();
+    await drain.drain();
+    await clientClosed;
+    expect(performance.now() - started).toBeGreaterThanOrEqual(DRAIN_IDLE_MS - 50);
+    expect(drain.connections).toBe(0);
   });
 });
 

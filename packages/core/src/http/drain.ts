@@ -4,11 +4,18 @@ import { isTlsServer } from './tls.js';
 
 interface ConnectionState {
   active: number;
+  /**
+   * performance.now() when a drain tick first found the connection idle, -1 until then (and again once a
+   * request arrives): stamped by the drain, not by every response.
+   */
   idleSince: number;
   response: ServerResponse | null;
+  /** The drain's table of connections, which the socket leaves when it closes. */
+  readonly table: Map<Socket, ConnectionState>;
 }
 
 const STATE = Symbol('pre.drainState');
+type Tracked = { [STATE]?: ConnectionState };
 
 /** Connections of another protocol (HTTP/2 sessions) that stop and drain with the HTTP/1.1 ones. */
 export interface DrainPart {
@@ -16,13 +23,29 @@ export interface DrainPart {
   closeAll(): void;
 }
 
-/** One shared listener (no closure per request): the response's connection is idle again. */
-function onResponseClose(this: ServerResponse & { [STATE]?: ConnectionState }): void {
-  const state = this[STATE];
+/**
+ * What a request listener tells the drain (see HttpDrain#trackConnections): `requestStarted` when an
+ * HTTP/1.1 request arrives, `requestEnded` (below) when its response closes.
+ */
+export interface RequestTracker {
+  requestStarted(req: IncomingMessage, res: ServerResponse): void;
+}
+
+/** Shared 'close' listener of tracked sockets: no closure per connection. */
+function onSocketClose(this: Socket & Tracked): void {
+  this[STATE]?.table.delete(this);
+}
+
+/**
+ * The response's connection is idle again. Call it once per response, when the response closes (a no-op
+ * for a response HttpDrain#requestStarted did not see). Also a 'close' listener itself: no closure per request.
+ */
+export function requestEnded(this: unknown, res?: ServerResponse): void {
+  const response = (res ?? this) as ServerResponse & Tracked;
+  const state = response[STATE];
   if (!state) return;
   state.active--;
-  state.idleSince = performance.now();
-  if (state.response === this) state.response = null;
+  if (state.response === response) state.response = null;
 }
 
 /** How long a keep-alive connection must have been idle before a graceful stop closes it. */
@@ -35,7 +58,7 @@ const DRAIN_TICK_MS = 50;
  * their next request (measured: 5–9 failures per reload). Instead: stop accepting, answer every
  * later request with `Connection: close`, and close only connections idle for DRAIN_IDLE_MS.
  */
-export class HttpDrain {
+export class HttpDrain implements RequestTracker {
   #draining = false;
   readonly #connections = new Map<Socket, ConnectionState>();
   readonly #servers: HttpServer[] = [];
@@ -50,23 +73,40 @@ export class HttpDrain {
     return this.#connections.size;
   }
 
+  /** Tracks `server`'s connections and, with a 'request' listener of its own, its requests. */
   track(server: HttpServer): void {
-    this.#servers.push(server);
-    // Requests of an HTTPS server arrive on the TLS socket, not on the TCP one under it.
-    server.on(isTlsServer(server) ? 'secureConnection' : 'connection', (socket: Socket) => {
-      const state: ConnectionState = { active: 0, idleSince: performance.now(), response: null };
-      this.#connections.set(socket, state);
-      socket.once('close', () => this.#connections.delete(socket));
-    });
+    this.trackConnections(server);
     server.prependListener('request', (req: IncomingMessage, res: ServerResponse) => {
-      const state = this.#connections.get(req.socket);
-      if (this.#draining) res.shouldKeepAlive = false;
-      if (!state) return;
-      state.active++;
-      state.response = res;
-      (res as ServerResponse & { [STATE]?: ConnectionState })[STATE] = state;
-      res.once('close', onResponseClose);
+      this.requestStarted(req, res);
+      res.on('close', requestEnded);
     });
+  }
+
+  /**
+   * Tracks `server`'s connections only: its request listener calls `requestStarted` for each request
+   * and `requestEnded` when the response closes (createNodeServer's does: one listener where `track` adds two).
+   */
+  trackConnections(server: HttpServer): void {
+    this.#servers.push(server);
+    const table = this.#connections;
+    // Requests of an HTTPS server arrive on the TLS socket, not on the TCP one under it.
+    server.on(isTlsServer(server) ? 'secureConnection' : 'connection', (socket: Socket & Tracked) => {
+      const state: ConnectionState = { active: 0, idleSince: -1, response: null, table };
+      socket[STATE] = state;
+      table.set(socket, state);
+      socket.on('close', onSocketClose);
+    });
+  }
+
+  /** A request arrived on a tracked connection: the connection is busy until `requestEnded(res)`. */
+  requestStarted(req: IncomingMessage, res: ServerResponse): void {
+    if (this.#draining) res.shouldKeepAlive = false;
+    const state = (req.socket as Socket & Tracked)[STATE];
+    if (state === undefined) return;
+    state.active++;
+    state.idleSince = -1;
+    state.response = res;
+    (res as ServerResponse & Tracked)[STATE] = state;
   }
 
   /** Drains `part` with these connections (see http2-drain.ts). */
@@ -81,6 +121,7 @@ export class HttpDrain {
    */
   release(socket: object): void {
     this.#connections.delete(socket as Socket);
+    delete (socket as Tracked)[STATE];
   }
 
   /** Graceful: stop accepting, let requests finish with `Connection: close`, close idle connections; resolves when none is left. */
@@ -102,7 +143,10 @@ export class HttpDrain {
       const tick = (): void => {
         const now = performance.now();
         for (const [socket, state] of this.#connections) {
-          if (state.active === 0 && now - state.idleSince >= DRAIN_IDLE_MS) socket.destroy();
+          if (state.active > 0) continue;
+          // Idle for DRAIN_IDLE_MS of the drain's own clock: a response that just ended gets as long as any.
+          if (state.idleSince < 0) state.idleSince = now;
+          else if (now - state.idleSince >= DRAIN_IDLE_MS) socket.destroy();
         }
         if (this.#connections.size === 0) {
           clearInterval(timer);

@@ -72,7 +72,8 @@ export function createNodeServer(served: ServedApp, drain: HttpDrain, options: N
     IncomingMessage: settings.limit_request_body > 0 ? bodyLimitedMessage(settings.limit_request_body) : CheckedIncomingMessage,
     ...parserLimits(settings),
   };
-  const listener = createRequestListener(served, { scheme: tls || handed === 'tls' ? 'https' : 'http', ...options });
+  // The listener tells the drain of each request itself: one 'request' listener and one 'close' listener per request.
+  const listener = createRequestListener(served, { scheme: tls || handed === 'tls' ? 'https' : 'http', ...options, tracker: drain });
   const server: Server = tls ? httpsModule().createServer({ ...serverOptions, ...tls }, listener) : createServer(serverOptions, listener);
   if (tls) {
     server.on('tlsClientError', (err: NodeJS.ErrnoException, socket) => {
@@ -88,7 +89,7 @@ export function createNodeServer(served: ServedApp, drain: HttpDrain, options: N
   // A server that is handed connections without listening (sync) gets no timeouts from node itself.
   enforceRequestDeadlines(server, { headersTimeoutMs: serverOptions.headersTimeout, requestTimeoutMs: requestTimeout });
   if (settings.proxy_protocol && !handed) acceptProxyProtocol(server, settings.proxy_allow_ips, log);
-  drain.track(server);
+  drain.trackConnections(server);
   return server;
 }
 

@@ -89,6 +89,9 @@ export function checkRequestHead(method: string, url: string, rawHeaders: readon
   return null;
 }
 
+/** The last Host value HOST accepted: clients repeat theirs on every request, so most skip the pattern. */
+let lastValidHost: string | undefined;
+
 /**
  * RFC 9112 §3.2: the request-target form must suit the method (asterisk-form for OPTIONS only,
  * authority-form for CONNECT only, no fragment), and Host must be there on HTTP/1.1, valid, and equal
@@ -96,7 +99,10 @@ export function checkRequestHead(method: string, url: string, rawHeaders: readon
  */
 export function checkTarget(method: string, url: string, host: string | undefined, http11: boolean): RequestRejection | null {
   if (http11 && host === undefined) return { status: 400, reason: 'Missing Host header' };
-  if (host !== undefined && !HOST.test(host)) return { status: 400, reason: 'Invalid Host header' };
+  if (host !== undefined && host !== lastValidHost) {
+    if (!HOST.test(host)) return { status: 400, reason: 'Invalid Host header' };
+    lastValidHost = host;
+  }
   const first = url.charCodeAt(0);
   if (first === 0x2f /* / */) {
     return url.includes('#') ? { status: 400, reason: 'Invalid request target' } : null;

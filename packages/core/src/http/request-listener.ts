@@ -9,6 +9,7 @@ import { ForwardedHeaders } from './forwarded.js';
 import { adaptHttp2Request, pinHttp2Prototypes } from './http2-adapter.js';
 import { limitHttp2Body } from './http2-body-limit.js';
 import { checkHttp2Request } from './http2-limits.js';
+import { requestEnded, type RequestTracker } from './drain.js';
 import { checkRequest } from './request-checks.js';
 import { isRefused, markRefused, type CheckedIncomingMessage } from './trailer-checks.js';
 import type { ServedApp } from './request-reporter.js';
@@ -16,6 +17,11 @@ import type { ServedApp } from './request-reporter.js';
 export interface RequestListenerOptions {
   /** The scheme fetch-style apps see in `request.url`. */
   readonly scheme?: 'http' | 'https';
+  /**
+   * Told of each HTTP/1.1 request and, from the response's 'close', of its end (the server's HttpDrain,
+   * tracking with `trackConnections`): here rather than in a second 'request' listener.
+   */
+  readonly tracker?: RequestTracker;
 }
 
 const AWAITS_CONTINUE = Symbol('pre.awaitsContinue');
@@ -52,6 +58,32 @@ export function createRequestListener(served: ServedApp, options: RequestListene
   const bodyLimit = settings.limit_request_body;
   // Node listeners may swap the request's prototype (Express); fetch apps only read through the adapter.
   const pinPrototypes = app.shape === 'node';
+  const tracker = options.tracker ?? null;
+
+  // Without an access log, metrics or hooks a finished request is only counted: one listener shared by
+  // every response (no closure, timestamps or byte counter per request). 'close' comes once: `on`, not `once`.
+  function countFinished(this: ServerResponse): void {
+    requestEnded(this);
+    served.requestFinished(null);
+  }
+
+  /** The 'close' listener that reports what the access log, metrics and hooks need; the hooks' RequestInfo. */
+  function reportFinished(req: IncomingMessage, res: ServerResponse): RequestInfo | undefined {
+    const started = performance.now();
+    const startTime = logAccess ? Date.now() : 0;
+    const bytesWritten = countResponseBytes(res);
+    const info: RequestInfo | undefined = hooks
+      ? { method: req.method ?? '', url: req.url ?? '', headers: req.headers, remoteAddress: req.socket.remoteAddress }
+      : undefined;
+    res.on('close', () => {
+      requestEnded(res);
+      const durationMs = performance.now() - started;
+      const bytes = contentLength(res) ?? bytesWritten();
+      const entry = logAccess ? nodeAccessLogEntry(req, res, startTime, durationMs, bytes) : null;
+      served.requestFinished(entry, info, info && { status: res.statusCode, bytes, durationMs });
+    });
+    return info;
+  }
 
   const fail = (req: IncomingMessage, res: ServerResponse, err: unknown): void => {
     log.exception(`Error handling request ${req.method} ${req.url}`, err);
@@ -83,26 +115,22 @@ export function createRequestListener(served: ServedApp, options: RequestListene
       adaptHttp2Request(req as unknown as Http2ServerRequest);
       if (pinPrototypes) pinHttp2Prototypes(req as unknown as Http2ServerRequest, res as unknown as Http2ServerResponse);
     }
-    // A request pipelined behind a refused one: its connection closes after the refusal; the app never sees it.
-    else if (isRefused(req.socket)) return;
+    else {
+      tracker?.requestStarted(req, res);
+      // A request pipelined behind a refused one: its connection closes after the refusal; the app never sees it.
+      if (isRefused(req.socket)) {
+        res.on('close', requestEnded);
+        return;
+      }
+    }
     (req as CheckedIncomingMessage).response = res;
     // First, so hooks, the access log and the app all see the client as the trusted proxy names it.
     const rejection = forwarded.apply(req) ?? (http2 ? checkHttp2Request(req as unknown as Http2ServerRequest, settings) : checkRequest(req, settings))
       ?? (bodyLimit > 0 ? contentLengthRejection(declaredContentLength(req.rawHeaders), bodyLimit) : null);
-    const started = performance.now();
-    const startTime = logAccess ? Date.now() : 0;
     if (closeAfterResponse) res.shouldKeepAlive = false;
-    const bytesWritten = countBytes ? countResponseBytes(res) : null;
-    const info: RequestInfo | undefined = hooks
-      ? { method: req.method ?? '', url: req.url ?? '', headers: req.headers, remoteAddress: req.socket.remoteAddress }
-      : undefined;
-
-    res.once('close', () => {
-      const durationMs = performance.now() - started;
-      const bytes = bytesWritten ? contentLength(res) ?? bytesWritten() : undefined;
-      const entry = logAccess ? nodeAccessLogEntry(req, res, startTime, durationMs, bytes) : null;
-      served.requestFinished(entry, info, info && { status: res.statusCode, bytes, durationMs });
-    });
+    let info: RequestInfo | undefined;
+    if (countBytes) info = reportFinished(req, res);
+    else res.on('close', countFinished);
 
     if (rejection) {
       log.debug(`Rejected request from ${req.socket.remoteAddress ?? 'unknown'} with ${rejection.status}: ${rejection.reason}`);
