@@ -32,6 +32,7 @@ export default class AsyncWorker extends Worker {
         backlog: this.settings.backlog,
         fetchCopy: () => this.duplicateListener(index),
         onError: (err, accepting) => this.#onSpreadError(listener.address, err, accepting),
+        log: this.log,
         enabled: this.settings.workers > 1,
       });
       this.#spreads.push(spread);

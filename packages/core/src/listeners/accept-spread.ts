@@ -1,4 +1,5 @@
 import { Server as NetServer, type Socket } from 'node:net';
+import type { Logger } from '../logging/error-log.js';
 
 /** Something to listen on: a copy received from the arbiter (`handle`), or an fd number (in a worker thread). */
 export interface SpreadCopy {
@@ -18,6 +19,8 @@ export interface AcceptSpreadOptions {
    * listens, only the spreading is lost), or listening again on one failed (the worker no longer accepts).
    */
   readonly onError: (err: Error, accepting: boolean) => void;
+  /** Each pause is logged at debug level. */
+  readonly log: Pick<Logger, 'debug'>;
   /** False: only listen (one worker has nobody to leave a burst to). */
   readonly enabled?: boolean;
 }
@@ -101,6 +104,7 @@ export class AcceptSpread {
     }
     if (this.#open - this.#openAtWindowStart < BURST || this.#spares.length === 0) return;
     this.#pauses++;
+    this.#options.log.debug(`Worker (pid: ${process.pid}) leaves a burst of new connections to the other workers for ${PAUSE_MS} ms`);
     this.#windowStart = -Infinity;
     // net.Server's close stops the listening handle only (http.Server's would cut idle keep-alive connections).
     NetServer.prototype.close.call(this.#server);
