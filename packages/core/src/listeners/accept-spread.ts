@@ -29,9 +29,9 @@ export interface AcceptSpreadOptions {
  * A worker whose open connections grow by BURST within WINDOW_MS yields: it stops accepting for PAUSE_MS.
  * Measured with 2 workers, 64 keep-alive connections from idle (docs/architecture.md, "Balance").
  */
-const BURST = 4;
+const BURST = 3;
 const WINDOW_MS = 5;
-const PAUSE_MS = 1;
+const PAUSE_MS = 2;
 /** Spare copies kept at hand, so that a pause never waits for the arbiter. */
 const SPARES = 3;
 
