@@ -1,6 +1,4 @@
-import { once } from 'node:events';
-import type { Server } from 'node:net';
-import { HttpDrain, WebSocketSessions, Worker, createServedProtocols, type WorkerCapabilities } from '@pre/core';
+import { AcceptSpread, HttpDrain, WebSocketSessions, Worker, createServedProtocols, type WorkerCapabilities } from '@pre/core';
 import type { NodeWebSockets } from './websocket.js';
 
 /**
@@ -16,7 +14,7 @@ export default class AsyncWorker extends Worker {
   };
 
   readonly #drain = new HttpDrain();
-  readonly #servers: Server[] = [];
+  readonly #spreads: AcceptSpread[] = [];
   #websockets: NodeWebSockets | null = null;
 
   async run(): Promise<void> {
@@ -25,18 +23,31 @@ export default class AsyncWorker extends Worker {
       const { NodeWebSockets } = await import('./websocket.js');
       this.#websockets = new NodeWebSockets(new WebSocketSessions(this.app.websocket, this.log));
     }
-    for (const listener of this.listeners) {
+    for (const [index, listener] of this.listeners.entries()) {
       // HTTP/1.1 only by default; with h2 in http_protocols, pre's HTTP/2 front listens (WebSockets stay on HTTP/1.1).
       const { listener: server, http1 } = createServedProtocols(this, this.#drain);
       if (http1) this.#websockets?.attach(http1, (socket) => this.#drain.release(socket));
-      // Node ignores `backlog` inside the options object when given an fd: pass it as an argument.
-      server.listen({ fd: listener.fd }, this.settings.backlog);
-      await once(server, 'listening');
-      this.#servers.push(server);
+      // Bursts of new connections are shared with the other workers (see AcceptSpread).
+      const spread = new AcceptSpread(server, {
+        backlog: this.settings.backlog,
+        fetchCopy: () => this.duplicateListener(index),
+        onError: (err, accepting) => this.#onSpreadError(listener.address, err, accepting),
+        log: this.log,
+        enabled: this.settings.workers > 1,
+      });
+      this.#spreads.push(spread);
+      await spread.listen(listener.fd);
     }
   }
 
+  #onSpreadError(address: string, err: Error, accepting: boolean): void {
+    if (accepting) return this.log.warning(`Worker (pid: ${this.pid}) cannot share bursts of connections on ${address} with the other workers: ${err.message}`);
+    this.log.error(`Worker (pid: ${this.pid}) cannot accept on ${address} any more: ${err.message}`);
+    this.retire('cannot accept');
+  }
+
   async stop(graceful: boolean): Promise<void> {
+    for (const spread of this.#spreads) spread.stop();
     // HTTP requests and WebSockets drain at the same time (HttpDrain leaves upgraded connections alone).
     if (graceful) {
       await Promise.all([this.#websockets?.closeAll(true), this.#drain.drain()]);

@@ -12,6 +12,11 @@ import { ThreadSlot } from './thread-slot.js';
  * after this many the process recycles itself gracefully instead of growing.
  */
 const MAX_REPLACEMENTS = 1000;
+/**
+ * Spare listener copies handed to threads for AcceptSpread stay referenced here (~1 KB each: see
+ * ThreadSlot#copies for why they are never closed); after this many the process recycles itself gracefully.
+ */
+const MAX_SPREAD_COPIES = 10_000;
 /** A thread that does not end this long after terminate() is stuck in native code: recycle the process. */
 const TERMINATE_GRACE_MS = 5000;
 /** How often the main thread collects the threads' request counts (for requestCount and max_requests). */
@@ -43,6 +48,8 @@ export default class ThreadsWorker extends Worker {
   /** Every thread whose finished requests may not all be counted yet, the ended ones included. */
   readonly #uncounted = new Set<ThreadSlot>();
   #replacements = 0;
+  /** Copies handed to threads as AcceptSpread spares: kept, never closed (the thread owns the fd). */
+  readonly #spreadCopies: ListenerCopy[] = [];
   #stopping = false;
   #inheritedClosed = false;
 
@@ -115,6 +122,8 @@ export default class ThreadsWorker extends Worker {
       accessLog: this.wantsAccessEntries,
       beatMs: this.#tickMs / 2,
       balance: this.#balance,
+      // Copies cannot be made for threads sharing the inherited fds; one worker has nobody to share with.
+      spread: !this.#sharedFds && this.settings.workers > 1,
     }, {
       message: (from, message) => this.#onMessage(from, message),
       lost: (from, reason) => this.#onThreadLost(from, reason),
@@ -160,9 +169,26 @@ export default class ThreadsWorker extends Worker {
       case 'log':
         writeThreadLog(this.log, message, `[thread ${slot.index}]`);
         return;
+      case 'copy_request':
+        this.#sendSpreadCopy(slot, message.id, message.index);
+        return;
       default:
         return;
     }
+  }
+
+  #sendSpreadCopy(slot: ThreadSlot, id: number, index: number): void {
+    if (this.#spreadCopies.length >= MAX_SPREAD_COPIES) {
+      slot.send({ type: 'copy', id, fd: -1, error: `${MAX_SPREAD_COPIES} listener copies handed out` });
+      return this.retire(`${MAX_SPREAD_COPIES} listener copies handed to threads`);
+    }
+    this.duplicateListener(index).then(
+      (copy) => {
+        this.#spreadCopies.push(copy);
+        slot.send({ type: 'copy', id, fd: copy.fd });
+      },
+      (err: unknown) => slot.send({ type: 'copy', id, fd: -1, error: err instanceof Error ? err.message : String(err) }),
+    );
   }
 
   #onThreadLost(slot: ThreadSlot, reason: string): void {

@@ -15,6 +15,8 @@ export interface ThreadData {
   readonly state: SharedArrayBuffer;
   /** Shared by all threads of the process: see AcceptBalance. */
   readonly balance: SharedArrayBuffer;
+  /** Whether the thread shares bursts of new connections with the other worker processes (AcceptSpread). */
+  readonly spread: boolean;
 }
 
 /** One finished request whose details the access log or post_request needs. */
@@ -33,9 +35,14 @@ export type WireAccessEntry = Omit<AccessLogEntry, 'requestHeader' | 'responseHe
 /** Core's thread lifecycle, plus requests finished with details (bare counts go through SharedThreadState). */
 export type ThreadMessage =
   | ThreadToMain
-  | { readonly type: 'finished'; readonly records: readonly FinishedRecord[] };
+  | { readonly type: 'finished'; readonly records: readonly FinishedRecord[] }
+  /** A spare copy of listener `index` for AcceptSpread. */
+  | { readonly type: 'copy_request'; readonly id: number; readonly index: number };
 
-export type MainMessage = MainToThread;
+export type MainMessage =
+  | MainToThread
+  /** The fd of the copy asked for (the thread owns it from now on), or why there is none. */
+  | { readonly type: 'copy'; readonly id: number; readonly fd: number; readonly error?: string };
 
 export function toWireEntry(entry: AccessLogEntry, headers: { request: readonly string[]; response: readonly string[] }): WireAccessEntry {
   const { requestHeader, responseHeader, ...rest } = entry;

@@ -6,14 +6,14 @@
  * fetch apps, the access log entry, keep-alive handling) while counting, logging and hooks stay in the
  * main thread's Worker.
  */
-import { once } from 'node:events';
+import { closeSync } from 'node:fs';
 import { ServerResponse, type IncomingMessage, type Server } from 'node:http';
 import type { Http2ServerRequest, Http2ServerResponse, ServerHttp2Stream } from 'node:http2';
 import { createRequire } from 'node:module';
 import type { Socket } from 'node:net';
 import { parentPort, workerData } from 'node:worker_threads';
 import {
-  HttpDrain, PreRequestAsker, ThreadLogger, accessLogHeaders, createServedProtocols, loadApp, runLifecycleHook,
+  AcceptSpread, HttpDrain, PreRequestAsker, ThreadLogger, accessLogHeaders, createServedProtocols, loadApp, runLifecycleHook,
   type AccessLogEntry, type LoadedApp, type Logger, type LogLevel, type PreRequestDoneMessage, type RequestInfo, type ResponseInfo, type ServedApp, type Settings,
 } from '@pre/core';
 import { AcceptBalance } from './accept-balance.js';
@@ -38,6 +38,9 @@ class ThreadServer implements ServedApp {
   readonly #headers = accessLogHeaders(String(data.settings.access_log_format ?? ''), String(data.settings.log_format ?? 'text'));
   readonly #preRequest = new PreRequestAsker(post);
   readonly #balance = Number(data.settings.threads) > 1 ? new AcceptBalance(data.balance, data.index) : null;
+  readonly #spreads: AcceptSpread[] = [];
+  readonly #copies = new Map<number, { resolve: (fd: number) => void; reject: (err: Error) => void }>();
+  #nextCopyId = 1;
   #seq = 0;
   #current: ServerResponse | null = null;
   #records: FinishedRecord[] = [];
@@ -52,19 +55,49 @@ class ThreadServer implements ServedApp {
   async run(): Promise<void> {
     const h2 = (this.settings.http_protocols as readonly string[]).includes('h2');
     this.#watchHeaders(h2 ? [ServerResponse.prototype, http2Response().prototype] : [ServerResponse.prototype]);
-    for (const fd of data.fds) {
+    for (const [index, fd] of data.fds.entries()) {
       const { listener, http1, http2 } = createServedProtocols(this, this.#drain);
       const track = (req: IncomingMessage, res: ServerResponse): void => this.#track(req, res);
       http1?.prependListener('request', track);
       http2?.prependListener('request', track as unknown as (req: Http2ServerRequest, res: Http2ServerResponse) => void);
       const balance = this.#balance;
       if (balance) listener.on('connection', (socket: Socket) => balance.onConnection(socket));
-      listener.listen({ fd }, this.settings.backlog); // node 20 ignores a backlog inside the options with an fd
-      await once(listener, 'listening');
+      // Bursts of new connections are shared with the other worker processes (see AcceptSpread).
+      const spread = new AcceptSpread(listener, {
+        backlog: this.settings.backlog,
+        fetchCopy: () => this.#fetchCopy(index),
+        onError: (err, accepting) => {
+          if (accepting) this.log.warning(`Cannot share bursts of connections with the other workers: ${err.message}`);
+          else this.log.error(`Cannot accept any more: ${err.message}`); // the main thread replaces a thread that ends
+          if (!accepting) process.exit(1);
+        },
+        log: this.log,
+        enabled: data.spread,
+      });
+      this.#spreads.push(spread);
+      await spread.listen(fd);
     }
   }
 
+  /** A spare copy of listener `index`, made by the main thread (only it can receive fds from the arbiter). */
+  #fetchCopy(index: number): Promise<{ fd: number; close(): void }> {
+    const id = this.#nextCopyId++;
+    return new Promise((resolve, reject) => {
+      this.#copies.set(id, { resolve: (fd) => resolve({ fd, close: () => closeFd(fd) }), reject });
+      post({ type: 'copy_request', id, index });
+    });
+  }
+
+  copyArrived(message: { id: number; fd: number; error?: string }): void {
+    const pending = this.#copies.get(message.id);
+    this.#copies.delete(message.id);
+    if (message.error !== undefined || message.fd < 0) pending?.reject(new Error(message.error ?? 'no copy'));
+    else if (pending) pending.resolve(message.fd);
+    else closeFd(message.fd);
+  }
+
   async stop(graceful: boolean): Promise<void> {
+    for (const spread of this.#spreads) spread.stop();
     if (graceful) await this.#drain.drain();
     else this.#drain.closeAll();
     this.#flush();
@@ -178,6 +211,7 @@ async function main(): Promise<void> {
   }
   port.on('message', (message: MainMessage) => {
     if (message.type === 'pre_request_done') server.preRequestDone(message);
+    else if (message.type === 'copy') server.copyArrived(message);
     else if (message.type === 'stop') {
       void server
         .stop(message.graceful)
@@ -190,3 +224,12 @@ async function main(): Promise<void> {
 }
 
 void main();
+
+/** Closes a spare copy's fd (the main thread never closes its handle of it: see ThreadSlot#copies). */
+function closeFd(fd: number): void {
+  try {
+    closeSync(fd);
+  } catch {
+    // already closed
+  }
+}
