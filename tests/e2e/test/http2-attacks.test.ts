@@ -112,7 +112,8 @@ describe.each(['async', 'threads'])('HTTP/2 attacks are bounded (%s)', (workerCl
     }
     const heap = await heapUsedMb();
     const after = rssMb(worker);
-    await expectWorkerFine(`rapid reset (${workerClass})`, sent, idle, `(${connections} connections, ${cutOff} cut off by the server, ${unfinished} by the round's end; after warm-up ${warm} MB, peak ${peak} MB; heap in use after a full GC ${warmHeap} -> ${heap} MB)`);
+    // RSS judged past the warm-up: the warm-up grows it to this load's working size (threads: 67 → 132–140 MB).
+    await expectWorkerFine(`rapid reset (${workerClass})`, sent, warm, `(idle ${idle} MB, ${connections} connections, ${cutOff} cut off by the server, ${unfinished} by the round's end; after warm-up ${warm} MB, peak ${peak} MB; heap in use after a full GC ${warmHeap} -> ${heap} MB)`);
     expect(after - warm).toBeLessThan(RESET_GROWTH_BOUND_MB);
     expect(heap - warmHeap).toBeLessThan(RESET_HEAP_BOUND_MB);
     expect(sent).toBeGreaterThan(1000);
