@@ -4,6 +4,9 @@ import { isAlive } from './pre-instance.js';
 import { treeRss, underLoad } from './under-load.js';
 import { sleep, waitFor } from '../lib/processes.js';
 
+/** The soak reads RSS every 250 ms; with fewer samples there is no warm-up to compare against. */
+const MIN_SOAK_SAMPLES = 12;
+
 const CONCURRENCY = 4;
 const TIMEOUT_S = 2;
 
@@ -113,7 +116,8 @@ export const EVENTS = [
       const warmUp = ci ? 0.5 : 0.1;
       const samples = [];
       const result = await underLoad(pre, async (stats) => {
-        while (stats.sent < total) {
+        // At least MIN_SOAK_SAMPLES samples: a fast class (uws) sends the CI's 5,000 requests in ~0.3 s.
+        while (stats.sent < total || samples.length < MIN_SOAK_SAMPLES) {
           samples.push({ ok: stats.ok, rss: treeRss(pre.pid) });
           await sleep(250);
         }
