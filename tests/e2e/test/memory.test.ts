@@ -21,7 +21,7 @@ describe('max_worker_memory', () => {
     const metricsUrl = (await pre.waitForLog(/Serving Prometheus metrics at: (\S+)/))[1]!;
     const [first] = pre.bootedWorkers();
 
-    // 100 KB a request: ~500-700 requests take a fresh worker (50-70 MiB) past 100 MiB.
+    // 100 KB a request: a few hundred requests take a fresh worker (50-70 MiB; more on Node 24) past 100 MiB.
     let done!: () => void;
     const stop = new Promise<void>((resolve) => (done = resolve));
     const loop = clientLoop(url, stop, { concurrency: 4, path: '/', maxMs: 60_000 });
@@ -34,7 +34,8 @@ describe('max_worker_memory', () => {
 
     expect(result.errors).toEqual([]);
     expect(result.failed).toBe(0);
-    expect(result.ok).toBeGreaterThan(500);
+    // At least 10 MiB leaked before the limit (CI on Node 24 passed it after 484 requests).
+    expect(result.ok).toBeGreaterThan(100);
     expect(result.pids.has(first!)).toBe(true);
     expect(result.pids.has(second!)).toBe(true);
     // The replacement booted before the old worker was told to stop.
