@@ -5,6 +5,7 @@
 //   node bench/startup/run.js --starts 5 --trace
 //   node bench/startup/run.js --cpu-prof /tmp/prof   # one start of pre -w 2 under --cpu-prof (master and workers)
 //   node bench/startup/run.js --baseline /tmp/pre-main   # also rows for another built checkout of pre (before/after)
+//   node bench/startup/run.js --no-extra-ca      # every row without NODE_EXTRA_CA_CERTS (see below)
 //
 // Each start: spawn → first 200 of a raw TCP `GET /` polled every 5 ms (bench/lib/first-response.js), then
 // IDLE_MS of idle, then VmRSS of the master and of each worker. Starts are interleaved (pre -w 1, pre -w 2,
@@ -12,6 +13,10 @@
 // --trace adds one start per pre row with bench/startup/marks.config.js (hooks that write timestamps) and
 // marked-app.js, and prints where the time went: arbiter start → bound → spawn → worker imported → app
 // imported → listen → first 200.
+// NODE_EXTRA_CA_CERTS: Node 20 reads and parses that file when the process starts (Node 22 and 24 only when
+// TLS first needs it). With a full CA bundle (~220 KB) that is ~50 ms of CPU per process here, and pre
+// starts two processes one after the other (master, then worker) where bare node:http starts one. The
+// bench says when it is set; --no-extra-ca removes it from every row's environment alike.
 import { readFileSync, rmSync, mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -32,9 +37,11 @@ const { values: opts } = parseArgs({
     'cpu-prof': { type: 'string' },
     workers: { type: 'string', default: '1,2' },
     baseline: { type: 'string' },
+    'no-extra-ca': { type: 'boolean', default: false },
   },
 });
 
+if (opts['no-extra-ca']) delete process.env.NODE_EXTRA_CA_CERTS; // startProcess passes process.env on
 const now = () => performance.timeOrigin + performance.now();
 const mb = (bytes) => (bytes ?? NaN) / 2 ** 20;
 
@@ -141,6 +148,8 @@ async function main() {
       return;
     }
     console.log(`Node ${process.version}, ${os.availableParallelism()} cores; ${opts.starts} interleaved starts per row; RSS after ${IDLE_MS} ms idle`);
+    const extraCa = process.env.NODE_EXTRA_CA_CERTS;
+    console.log(extraCa ? `NODE_EXTRA_CA_CERTS=${extraCa} is set: Node 20 loads it at every process start (--no-extra-ca to leave it out)` : 'NODE_EXTRA_CA_CERTS is not set');
     const baseRows = opts.baseline ? opts.workers.split(',').map((w) => preRow(Number(w), path.resolve(opts.baseline), 'base')) : [];
     await bench([...baseRows, ...preRows, bareRow], Number(opts.starts), tmp);
     if (opts.trace) for (const row of preRows) await trace(row, tmp);

@@ -15,5 +15,6 @@ if (process.argv[2] === 'ctl') {
   const { runCtl } = await import('../dist/bundle/ctl.js');
   process.exit(await runCtl(process.argv.slice(3)));
 }
+globalThis.__m ??= (n) => { const u = process.cpuUsage(); process._rawDebug(`[${process.pid}] ${n} wall ${(performance.now()).toFixed(0)} cpu ${((u.user+u.system)/1000).toFixed(0)}`); }; __m("bin start");
 const { main } = await import('../dist/bundle/cli.js');
 await main(process.argv.slice(2));
