@@ -15,6 +15,8 @@ if (process.argv[2] === 'ctl') {
   const { runCtl } = await import('../dist/bundle/ctl.js');
   process.exit(await runCtl(process.argv.slice(3)));
 }
-globalThis.__m ??= (n) => { const u = process.cpuUsage(); process._rawDebug(`[${process.pid}] ${n} wall ${(performance.now()).toFixed(0)} cpu ${((u.user+u.system)/1000).toFixed(0)}`); }; __m("bin start");
+// A worker process starts now, while this one loads the arbiter and reads the settings (arbiter/standby.ts).
+const { startStandbyWorker } = await import('../dist/bundle/standby.js');
+startStandbyWorker(process.argv.slice(2));
 const { main } = await import('../dist/bundle/cli.js');
 await main(process.argv.slice(2));

@@ -37,6 +37,7 @@ await build({
     cli: path.join(DIST, 'cli.js'), // the master (bin/pre.js)
     ctl: path.join(DIST, 'control/cli.js'), // pre ctl
     worker: path.join(DIST, 'worker/entry.js'), // every worker process
+    standby: path.join(DIST, 'arbiter/standby.js'), // bin/pre.js starts a worker with it before loading cli
     'compile-cache': path.join(DIST, 'compile-cache.js'),
     'core-alias-hook': path.join(DIST, 'app/core-alias-hook.js'), // module.register()
   },

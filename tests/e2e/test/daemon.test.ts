@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -43,6 +43,19 @@ describe('daemon', () => {
   });
 });
 
+/** The fd by which worker `pid` holds its (unlinked) heartbeat file. */
+function heartbeatFd(pid: number): string {
+  const fds = readdirSync(`/proc/${pid}/fd`).filter((fd) => {
+    try {
+      return readlinkSync(`/proc/${pid}/fd/${fd}`).includes('/pre-heartbeat-');
+    } catch {
+      return false; // closed meanwhile
+    }
+  });
+  expect(fds).toHaveLength(1);
+  return fds[0]!;
+}
+
 const canSwitchUsers = process.getuid?.() === 0 && spawnSync('useradd', ['--help']).status === 0;
 const TEST_USER = 'pre-e2e-user';
 
@@ -65,9 +78,11 @@ describe('privileges', () => {
     const timed = startPre([path.join(FIXTURES, 'whoami.js'), '-b', '127.0.0.1:0', '-u', TEST_USER, '-t', '2', '--log-level', 'debug']);
     await timed.ready();
     const first = timed.bootedWorkers()[0]!;
-    // The heartbeat file (fd 4 of the worker) keeps being touched after the worker dropped root.
+    // The heartbeat file (fd 4 of a spawned worker; a standby worker opened it later: arbiter/standby.ts)
+    // keeps being touched after the worker dropped root.
+    const heartbeat = `/proc/${first}/fd/${heartbeatFd(first)}`;
     const since = Date.now();
-    await waitFor(() => statSync(`/proc/${first}/fd/4`).mtimeMs > since + 1000, 'a heartbeat from the unprivileged worker');
+    await waitFor(() => statSync(heartbeat).mtimeMs > since + 1000, 'a heartbeat from the unprivileged worker');
     expect(timed.stderr).not.toContain('WORKER TIMEOUT');
     expect(timed.bootedWorkers()).toEqual([first]);
   });

@@ -18,6 +18,7 @@ import type { ArbiterControl, ArbiterStats, WorkerStatus } from './control-api.j
 import { settingRefusals } from '../worker/capabilities.js';
 import { refuseUnsupportedBy, resolveWorkerClass, type ResolvedWorkerClass } from '../worker/resolve.js';
 import { Pidfile } from './pidfile.js';
+import { takeStandbyWorker } from './standby.js';
 import { WorkerProcess } from './worker-process.js';
 import { WorkerPool, type PoolWorker } from './worker-pool.js';
 import type { ArbiterMetrics } from '../metrics/arbiter-metrics.js';
@@ -402,12 +403,16 @@ export class Arbiter implements ArbiterInfo, ArbiterControl {
     await runHook(this.#settings, 'pre_fork', this.log, this, { pid: 0, age });
     const settings = this.#settings;
     const identity = this.#identity;
+    const env = { ...process.env, ...Object.fromEntries(settings.raw_env.map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)])) };
+    const listenerFds = this.#listeners.fds;
     const child = new WorkerProcess({
       age,
       tmpDir: settings.worker_tmp_dir,
       owner: identity,
-      listenerFds: this.#listeners.fds,
-      env: { ...process.env, ...Object.fromEntries(settings.raw_env.map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)])) },
+      listenerFds,
+      listenerHandles: listenerFds.map((_fd, index) => this.#listeners.handle(index)!),
+      standby: takeStandbyWorker(env, process.cwd()),
+      env,
       init: (heartbeatFd) => ({
         type: 'init',
         settings: serializableSettings(settings),

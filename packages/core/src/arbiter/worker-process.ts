@@ -16,6 +16,10 @@ export interface SpawnOptions {
   readonly owner: { uid: number; gid: number } | null;
   /** Listener fds in the arbiter, in order; the worker sees them from FIRST_LISTENER_FD on. */
   readonly listenerFds: readonly number[];
+  /** The same listeners' handles, for a standby worker (sent over IPC). */
+  readonly listenerHandles: readonly object[];
+  /** A worker process already started (arbiter/standby.ts) to adopt instead of spawning one. */
+  readonly standby: ChildProcess | null;
   readonly env: NodeJS.ProcessEnv;
   readonly init: (heartbeatFd: number) => WorkerInitMessage;
   readonly onMessage: (message: WorkerMessage) => void;
@@ -29,10 +33,15 @@ export class WorkerProcess implements WorkerHandle {
   readonly exited: Promise<void>;
 
   constructor(options: SpawnOptions) {
-    this.#heartbeatFd = createHeartbeatFile(options.tmpDir ?? defaultTmpDir(), options.age);
+    const heartbeat = createHeartbeatFile(options.tmpDir ?? defaultTmpDir(), options.age, options.standby !== null);
+    this.#heartbeatFd = heartbeat.fd;
     if (options.owner) fchownSync(this.#heartbeatFd, options.owner.uid, options.owner.gid);
-    const stdio: (number | 'inherit' | 'ipc')[] = ['inherit', 'inherit', 'inherit', 'ipc', this.#heartbeatFd, ...options.listenerFds];
-    this.child = spawn(process.execPath, [...process.execArgv, ENTRY], { stdio, env: options.env });
+    if (options.standby) {
+      this.child = options.standby;
+    } else {
+      const stdio: (number | 'inherit' | 'ipc')[] = ['inherit', 'inherit', 'inherit', 'ipc', this.#heartbeatFd, ...options.listenerFds];
+      this.child = spawn(process.execPath, [...process.execArgv, ENTRY], { stdio, env: options.env });
+    }
     this.child.on('message', (message: WorkerMessage) => options.onMessage(message));
     this.child.on('error', () => {}); // a failed kill on an exited pid; 'exit' still reports
     this.exited = new Promise((resolve) => {
@@ -40,11 +49,17 @@ export class WorkerProcess implements WorkerHandle {
       // (its final request count and metrics) are handled before the arbiter reaps it.
       this.child.once('close', (code: number | null, signal: NodeJS.Signals | null) => {
         closeSync(this.#heartbeatFd);
+        if (heartbeat.path) unlinkQuietly(heartbeat.path); // the worker unlinks it once open: unless it died first
         options.onExit(code, signal);
         resolve();
       });
     });
-    this.child.send(options.init(HEARTBEAT_FD));
+    if (!heartbeat.path) {
+      this.child.send(options.init(HEARTBEAT_FD));
+      return;
+    }
+    this.child.send({ ...options.init(-1), standby: { heartbeatPath: heartbeat.path } });
+    options.listenerHandles.forEach((handle, index) => this.child.send({ type: 'listener_handle', index }, handle as never));
   }
 
   get pid(): number {
@@ -83,12 +98,23 @@ function defaultTmpDir(): string {
   }
 }
 
-/** An unlinked file only the arbiter and the worker hold open (Gunicorn's WorkerTmp). */
-function createHeartbeatFile(dir: string, age: number): number {
+/**
+ * An unlinked file only the arbiter and the worker hold open (Gunicorn's WorkerTmp). A standby worker
+ * (`byPath`) gets no fd at spawn: it opens the file by its path, then unlinks it.
+ */
+function createHeartbeatFile(dir: string, age: number, byPath: boolean): { fd: number; path: string | null } {
   const file = path.join(dir, `pre-heartbeat-${process.pid}-${age}-${Math.random().toString(36).slice(2)}`);
   const fd = openSync(file, 'wx', 0o600);
-  unlinkSync(file);
+  if (!byPath) unlinkSync(file);
   const now = Date.now() / 1000;
   futimesSync(fd, now, now);
-  return fd;
+  return { fd, path: byPath ? file : null };
+}
+
+function unlinkQuietly(file: string): void {
+  try {
+    unlinkSync(file);
+  } catch {
+    // already unlinked by the worker
+  }
 }

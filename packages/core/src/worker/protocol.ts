@@ -6,11 +6,24 @@ export interface WorkerInitMessage {
   readonly settings: Record<string, unknown>;
   readonly configFile: string | null;
   readonly age: number;
+  /** HEARTBEAT_FD, or -1 for a standby worker (arbiter/standby.ts): it opens `standby.heartbeatPath`. */
   readonly heartbeatFd: number;
   readonly listeners: readonly ListenerInfo[];
   readonly procName: string;
   /** The identity to drop to before loading the app (`user`/`group`), when set. */
   readonly identity: WorkerIdentity | null;
+  /**
+   * Set for a standby worker, started before the arbiter bound its sockets: it opens (and unlinks) its
+   * heartbeat file by path and sets the `umask` a spawned worker inherits; each listener with an fd comes
+   * next, in a ListenerHandleMessage.
+   */
+  readonly standby?: { readonly heartbeatPath: string };
+}
+
+/** Arbiter → standby worker, after its init: listener `index`'s socket, attached. */
+export interface ListenerHandleMessage {
+  readonly type: 'listener_handle';
+  readonly index: number;
 }
 
 export interface WorkerIdentity {

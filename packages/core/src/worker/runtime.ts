@@ -9,6 +9,7 @@ import type { ErrorLog } from '../logging/error-log.js';
 import { importConfigFile } from '../settings/config-file.js';
 import { SETTING_LIST, type Settings } from '../settings/registry.js';
 import { Heartbeat, heartbeatInterval } from './heartbeat.js';
+import { receiveInit } from './receive-init.js';
 import type { WorkerInitMessage, WorkerMessage } from './protocol.js';
 import { appRefusals } from './capabilities.js';
 import { refuseUnsupportedBy, resolveWorkerClass, type ResolvedWorkerClass } from './resolve.js';
@@ -339,16 +340,6 @@ function sendAndWait(message: WorkerMessage): Promise<void> {
   return new Promise((resolve) => {
     if (!process.connected || !process.send) return resolve();
     process.send(message, undefined, {}, () => resolve());
-  });
-}
-
-function receiveInit(): Promise<WorkerInitMessage> {
-  return new Promise((resolve, reject) => {
-    if (!process.send) {
-      reject(new Error('A pre worker must be started by the pre arbiter (no IPC channel).'));
-      return;
-    }
-    process.once('message', (message: WorkerInitMessage) => resolve(message));
   });
 }
 
