@@ -53,7 +53,7 @@ function processesWith(marker: string): number[] {
 describe('standby worker', () => {
   it('starts before the arbiter reads its settings, then serves with its heartbeat and listener', async () => {
     const heartbeats = mkdtempSync(path.join(tmp, 'hb-'));
-    const { pre, probe, log } = await startProbed(['-w', '2', '--worker-tmp-dir', heartbeats, '-t', '2']);
+    const { pre, probe, log } = await startProbed(['--worker-tmp-dir', heartbeats, '-t', '2']);
     expect(probe.startedAt).toBeLessThan(settingsReadAt(log, pre.pid));
     expect(pre.bootedWorkers()).toContain(probe.pid);
     // Its heartbeat file is open and unlinked, and touched: a 2 s timeout does not kill it.
@@ -68,9 +68,12 @@ describe('standby worker', () => {
     expect(readdirSync(heartbeats)).toEqual([]);
     await new Promise((r) => setTimeout(r, 2500));
     expect(pre.stderr).not.toContain('WORKER TIMEOUT');
-    // Two workers, and no third process: the standby was the first of them.
+    // No other process: the standby is the worker. The next one (TTIN) is spawned.
+    expect(children(pre.pid)).toEqual([probe.pid]);
+    process.kill(pre.pid, 'SIGTTIN');
     await pre.waitForWorkers(2);
     expect(children(pre.pid).sort()).toEqual(pre.bootedWorkers().sort());
+    expect(readdirSync(heartbeats)).toEqual([]);
     await pre.stop();
     expect((await pre.exited).code).toBe(0);
   });

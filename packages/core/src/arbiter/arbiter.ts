@@ -18,7 +18,7 @@ import type { ArbiterControl, ArbiterStats, WorkerStatus } from './control-api.j
 import { settingRefusals } from '../worker/capabilities.js';
 import { refuseUnsupportedBy, resolveWorkerClass, type ResolvedWorkerClass } from '../worker/resolve.js';
 import { Pidfile } from './pidfile.js';
-import { takeStandbyWorker } from './standby.js';
+import { releaseStandbyWorker, takeStandbyWorker } from './standby.js';
 import { WorkerProcess } from './worker-process.js';
 import { WorkerPool, type PoolWorker } from './worker-pool.js';
 import type { ArbiterMetrics } from '../metrics/arbiter-metrics.js';
@@ -164,6 +164,7 @@ export class Arbiter implements ArbiterInfo, ArbiterControl {
     // capture_output from here on: start-up errors still reach the terminal.
     if (this.#settings.capture_output) this.#flushCapturedOutput = captureOutput(this.log);
     await this.manageWorkers();
+    releaseStandbyWorker(); // if no spawn took it (a pre_fork hook that failed, say)
     while (this.#exitCode === null) {
       if (this.#signals.length === 0) await this.#sleep(this.#tickMs());
       this.reapWorkers();

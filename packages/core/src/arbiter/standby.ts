@@ -45,8 +45,18 @@ export function takeStandbyWorker(env: Readonly<NodeJS.ProcessEnv>, cwd: string)
   const { child } = taken;
   const usable = child.connected && child.exitCode === null && child.signalCode === null && taken.cwd === cwd && sameEnv(taken.env, env);
   if (usable) return child;
-  if (child.connected) child.disconnect(); // it exits when its channel closes
+  letGo(child);
   return null;
+}
+
+/** Lets the standby worker go if no spawn took it: called once the first workers are spawned. */
+export function releaseStandbyWorker(): void {
+  if (standby) letGo(standby.child);
+  standby = null;
+}
+
+function letGo(child: ChildProcess): void {
+  if (child.connected) child.disconnect(); // it exits when its channel closes
 }
 
 function sameEnv(a: Readonly<NodeJS.ProcessEnv>, b: Readonly<NodeJS.ProcessEnv>): boolean {
