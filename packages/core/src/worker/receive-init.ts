@@ -20,7 +20,7 @@ export function receiveInit(): Promise<WorkerInitMessage> {
       reject(new Error('A pre worker must be started by the pre arbiter (no IPC channel).'));
       return;
     }
-    // Before its init, a worker has nothing to finish: a standby the arbiter did not adopt (`pre --version`,
+    // Before its init, a worker has nothing to finish: a standby the arbiter did not adopt (a usage error,
     // a setting that rules it out, an arbiter that failed) leaves when the arbiter lets go of it.
     const leave = (): never => process.exit(0);
     process.once('disconnect', leave);
