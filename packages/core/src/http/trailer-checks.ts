@@ -51,11 +51,8 @@ function pushWithoutEnd(this: IncomingMessage, chunk: unknown, encoding?: Buffer
  * is cut. Refusing beats dropping the fields silently: the client learns its message was not taken.
  */
 export class CheckedIncomingMessage extends IncomingMessage {
-  /**
-   * The response to this request, set by the request listener (where a refused trailer is answered).
-   * Null on the prototype until then: no field initializer runs in each request's constructor.
-   */
-  declare response: ServerResponse | null;
+  /** The response to this request, set by the request listener (where a refused trailer is answered). */
+  response: ServerResponse | null = null;
   declare [TRAILERS]: string[];
 
   /**
@@ -76,7 +73,6 @@ export class CheckedIncomingMessage extends IncomingMessage {
   }
 
   static {
-    CheckedIncomingMessage.prototype.response = null;
     // An accessor, so the check runs when node's parser sets the trailers, before it ends the stream.
     // (Defined here rather than as a class accessor: node's constructor assigns rawTrailers itself.)
     Object.defineProperty(CheckedIncomingMessage.prototype, 'rawTrailers', {
