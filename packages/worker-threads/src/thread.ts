@@ -187,7 +187,6 @@ class ThreadServer implements ServedApp {
       // `arguments`, not a rest parameter: no array per response.
       proto.writeHead = function (this: unknown) {
         if (this === served.#current) served.#state.headersSent();
-        // eslint-disable-next-line prefer-rest-params
         return writeHead.apply(this, arguments as unknown as unknown[]);
       };
     }
