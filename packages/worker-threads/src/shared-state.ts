@@ -34,6 +34,9 @@ export class SharedThreadState {
   readonly buffer: SharedArrayBuffer;
   readonly #ints: Int32Array;
   readonly #label: Uint8Array;
+  /** What the label holds (written by the thread only). */
+  #labelMethod = '';
+  #labelUrl = '';
 
   constructor(buffer: SharedArrayBuffer = new SharedArrayBuffer(INTS * 4 + LABEL_BYTES)) {
     this.buffer = buffer;
@@ -48,8 +51,13 @@ export class SharedThreadState {
   }
 
   requestStarted(seq: number, fd: number, method: string, url: string, stream = 0): void {
-    const { written } = encoder.encodeInto(`${method} ${url}`, this.#label);
-    Atomics.store(this.#ints, LABEL_LENGTH, written);
+    // Clients repeat their requests: the label is written again only when it changes.
+    if (method !== this.#labelMethod || url !== this.#labelUrl) {
+      this.#labelMethod = method;
+      this.#labelUrl = url;
+      const { written } = encoder.encodeInto(`${method} ${url}`, this.#label);
+      Atomics.store(this.#ints, LABEL_LENGTH, written);
+    }
     Atomics.store(this.#ints, FD, fd);
     Atomics.store(this.#ints, STREAM, stream);
     Atomics.store(this.#ints, HEADERS_SENT, 0);

@@ -14,7 +14,7 @@ import type { Socket } from 'node:net';
 import { parentPort, workerData } from 'node:worker_threads';
 import {
   AcceptSpread, HttpDrain, PreRequestAsker, ThreadLogger, accessLogHeaders, createServedProtocols, loadApp, runLifecycleHook,
-  type AccessLogEntry, type LoadedApp, type Logger, type LogLevel, type PreRequestDoneMessage, type RequestInfo, type ResponseInfo, type ServedApp, type Settings,
+  type AccessLogEntry, type LoadedApp, type Logger, type LogLevel, type PreRequestDoneMessage, type RequestInfo, type RequestTracker, type ResponseInfo, type ServedApp, type Settings,
 } from '@pre/core';
 import { AcceptBalance } from './accept-balance.js';
 import { toWireEntry, type FinishedRecord, type MainMessage, type ThreadData, type ThreadMessage } from './protocol.js';
@@ -55,11 +55,26 @@ class ThreadServer implements ServedApp {
   async run(): Promise<void> {
     const h2 = (this.settings.http_protocols as readonly string[]).includes('h2');
     this.#watchHeaders(h2 ? [ServerResponse.prototype, http2Response().prototype] : [ServerResponse.prototype]);
+    // HTTP/1.1 requests are tracked through the request listener's tracker (no listener of their own);
+    // HTTP/2 streams, which that tracker does not see, by a 'request' listener.
+    const drain = this.#drain;
+    const tracker: RequestTracker = {
+      requestStarted: (req, res) => {
+        drain.requestStarted(req, res);
+        this.#track(req, res);
+      },
+      requestEnded: (res) => {
+        drain.requestEnded(res);
+        this.#ended(res);
+      },
+    };
+    const trackHttp2 = (req: Http2ServerRequest, res: Http2ServerResponse): void => {
+      this.#track(req as unknown as IncomingMessage, res as unknown as ServerResponse);
+      res.once('close', () => this.#ended(res as unknown as ServerResponse));
+    };
     for (const [index, fd] of data.fds.entries()) {
-      const { listener, http1, http2 } = createServedProtocols(this, this.#drain);
-      const track = (req: IncomingMessage, res: ServerResponse): void => this.#track(req, res);
-      http1?.prependListener('request', track);
-      http2?.prependListener('request', track as unknown as (req: Http2ServerRequest, res: Http2ServerResponse) => void);
+      const { listener, http2 } = createServedProtocols(this, drain, { tracker });
+      http2?.prependListener('request', trackHttp2);
       const balance = this.#balance;
       if (balance) listener.on('connection', (socket: Socket) => balance.onConnection(socket));
       // Bursts of new connections are shared with the other worker processes (see AcceptSpread).
@@ -142,17 +157,22 @@ class ThreadServer implements ServedApp {
     const seq = this.#seq = this.#seq >= 0x7fffffff ? 1 : this.#seq + 1;
     const stream = (req as unknown as Http2ServerRequest).stream as ServerHttp2Stream | undefined;
     // An HTTP/2 stream shares its connection: the watchdog answers on its stream (http2Target).
-    const [fd, streamId] = stream !== undefined ? http2Target(stream) : [socketFd(req.socket), 0];
+    const fd = stream !== undefined ? http2Target(stream) : socketFd(req.socket);
     this.#current = res;
-    this.#state.requestStarted(seq, fd, req.method ?? '', req.url ?? '', streamId);
+    (res as Sequenced)[SEQ] = seq;
+    this.#state.requestStarted(seq, fd, req.method ?? '', req.url ?? '', stream?.id ?? 0);
     this.#state.addInFlight(1);
     this.#balance?.onRequest(req.socket);
-    res.once('close', () => {
-      this.#state.requestFinished(seq);
-      this.#state.addInFlight(-1);
-      this.#balance?.onResponseClosed();
-      if (this.#current === res) this.#current = null;
-    });
+  }
+
+  /** The response of a tracked request closed (once per #track). */
+  #ended(res: ServerResponse): void {
+    const seq = (res as Sequenced)[SEQ];
+    if (seq === undefined) return;
+    this.#state.requestFinished(seq);
+    this.#state.addInFlight(-1);
+    this.#balance?.onResponseClosed();
+    if (this.#current === res) this.#current = null;
   }
 
   /**
@@ -164,9 +184,10 @@ class ThreadServer implements ServedApp {
     const served = this;
     for (const proto of prototypes) {
       const writeHead = proto.writeHead as (...a: unknown[]) => unknown;
-      proto.writeHead = function (this: unknown, ...args: unknown[]) {
+      // `arguments`, not a rest parameter: no array per response.
+      proto.writeHead = function (this: unknown) {
         if (this === served.#current) served.#state.headersSent();
-        return writeHead.apply(this, args);
+        return writeHead.apply(this, arguments as unknown as unknown[]);
       };
     }
   }
@@ -177,12 +198,15 @@ function socketFd(socket: object): number {
   return (socket as Socket & { _handle?: { fd?: number } })._handle?.fd ?? -1;
 }
 
-/** The fd of an HTTP/2 stream's connection (-1 over TLS: the main thread cannot write on it) and its stream id. */
-function http2Target(stream: ServerHttp2Stream): [number, number] {
+/** The fd of an HTTP/2 stream's connection (-1 over TLS: the main thread cannot write on it). */
+function http2Target(stream: ServerHttp2Stream): number {
   const session = stream.session;
-  const fd = session && !session.encrypted && session.socket ? socketFd(session.socket) : -1;
-  return [fd, stream.id ?? 0];
+  return session && !session.encrypted && session.socket ? socketFd(session.socket) : -1;
 }
+
+/** A tracked response's request number (see ThreadServer#track). */
+const SEQ = Symbol('pre.threadRequest');
+type Sequenced = ServerResponse & { [SEQ]?: number };
 
 /** node:http2's response class, loaded only with h2 in http_protocols (as core does). */
 function http2Response(): typeof Http2ServerResponse {

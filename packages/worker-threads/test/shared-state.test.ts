@@ -41,6 +41,24 @@ describe('SharedThreadState', () => {
     expect(state.lastRequest()).toMatchObject({ seq: -1, running: false });
   });
 
+  it('keeps the label right when it is written only on change (same request again, then another, then the first)', () => {
+    const thread = new SharedThreadState();
+    const main = new SharedThreadState(thread.buffer);
+    thread.requestStarted(1, 3, 'GET', '/a');
+    thread.requestStarted(2, 4, 'GET', '/a');
+    expect(main.lastRequest()).toMatchObject({ seq: 2, fd: 4, label: 'GET /a' });
+    thread.requestStarted(3, 4, 'GET', '/longer/path');
+    expect(main.lastRequest()).toMatchObject({ seq: 3, label: 'GET /longer/path' });
+    thread.requestStarted(4, 4, 'GET', '/a');
+    expect(main.lastRequest()).toMatchObject({ seq: 4, label: 'GET /a' });
+    thread.requestStarted(5, 4, 'PUT', '/a');
+    expect(main.lastRequest()).toMatchObject({ seq: 5, label: 'PUT /a' });
+    // A thread that replaces another on the same buffer writes its first label whatever is there.
+    const replacement = new SharedThreadState(thread.buffer);
+    replacement.requestStarted(1, 5, 'GET', '/b');
+    expect(main.lastRequest()).toMatchObject({ seq: 1, label: 'GET /b' });
+  });
+
   it('cuts a long label to the shared buffer', () => {
     const state = new SharedThreadState();
     state.requestStarted(1, -1, 'GET', `/${'a'.repeat(1000)}`);

@@ -25,10 +25,12 @@ export interface DrainPart {
 
 /**
  * What a request listener tells the drain (see HttpDrain#trackConnections): `requestStarted` when an
- * HTTP/1.1 request arrives, `requestEnded` (below) when its response closes.
+ * HTTP/1.1 request arrives, `requestEnded` once when its response closes. A worker class with its own
+ * per-request accounting (a worker thread) wraps the drain's: no second 'request' or 'close' listener.
  */
 export interface RequestTracker {
   requestStarted(req: IncomingMessage, res: ServerResponse): void;
+  requestEnded(res: ServerResponse): void;
 }
 
 /** Shared 'close' listener of tracked sockets: no closure per connection. */
@@ -112,6 +114,11 @@ export class HttpDrain implements RequestTracker {
     state.idleSince = -1;
     state.response = res;
     (res as ServerResponse & Tracked)[STATE] = state;
+  }
+
+  /** The response closed (see `requestEnded` above). */
+  requestEnded(res: ServerResponse): void {
+    requestEnded(res);
   }
 
   /** Drains `part` with these connections (see http2-drain.ts). */

@@ -72,8 +72,9 @@ export function createNodeServer(served: ServedApp, drain: HttpDrain, options: N
     IncomingMessage: settings.limit_request_body > 0 ? bodyLimitedMessage(settings.limit_request_body) : CheckedIncomingMessage,
     ...parserLimits(settings),
   };
-  // The listener tells the drain of each request itself: one 'request' listener and one 'close' listener per request.
-  const listener = createRequestListener(served, { scheme: tls || handed === 'tls' ? 'https' : 'http', ...options, tracker: drain });
+  // The listener tells the drain (or a tracker wrapping it) of each request itself: one 'request'
+  // listener and one 'close' listener per request.
+  const listener = createRequestListener(served, { scheme: tls || handed === 'tls' ? 'https' : 'http', ...options, tracker: options.tracker ?? drain });
   const server: Server = tls ? httpsModule().createServer({ ...serverOptions, ...tls }, listener) : createServer(serverOptions, listener);
   if (tls) {
     server.on('tlsClientError', (err: NodeJS.ErrnoException, socket) => {

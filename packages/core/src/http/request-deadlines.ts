@@ -67,7 +67,8 @@ export function enforceRequestDeadlines(server: Server, options: DeadlineOptions
     });
   };
 
-  server.on(isTlsServer(server) ? 'secureConnection' : 'connection', (socket: Tracked) => {
+  const event = isTlsServer(server) ? 'secureConnection' : 'connection';
+  const onConnection = (socket: Tracked): void => {
     if (server.listening) return;
     if (!watchingRequests) {
       watchingRequests = true;
@@ -77,5 +78,9 @@ export function enforceRequestDeadlines(server: Server, options: DeadlineOptions
     socket[DEADLINE] = deadline;
     arm(socket, deadline, headersTimeoutMs || requestTimeoutMs);
     socket.once('close', () => arm(socket, deadline, 0));
-  });
+  };
+  server.on(event, onConnection);
+  // A server that listens has node's own check: no call per connection for nothing. (It listens for
+  // good: a server that stops listening, in a drain or an AcceptSpread pause, accepts nothing meanwhile.)
+  server.once('listening', () => server.off(event, onConnection));
 }

@@ -19,7 +19,8 @@ export interface RequestListenerOptions {
   readonly scheme?: 'http' | 'https';
   /**
    * Told of each HTTP/1.1 request and, from the response's 'close', of its end (the server's HttpDrain,
-   * tracking with `trackConnections`): here rather than in a second 'request' listener.
+   * tracking with `trackConnections`, or a tracker that wraps it): here rather than in a second
+   * 'request' listener and a second 'close' listener per response.
    */
   readonly tracker?: RequestTracker;
 }
@@ -63,7 +64,8 @@ export function createRequestListener(served: ServedApp, options: RequestListene
   // Without an access log, metrics or hooks a finished request is only counted: one listener shared by
   // every response (no closure, timestamps or byte counter per request). 'close' comes once: `on`, not `once`.
   function countFinished(this: ServerResponse): void {
-    requestEnded(this);
+    if (tracker) tracker.requestEnded(this);
+    else requestEnded(this);
     served.requestFinished(null);
   }
 
@@ -76,7 +78,8 @@ export function createRequestListener(served: ServedApp, options: RequestListene
       ? { method: req.method ?? '', url: req.url ?? '', headers: req.headers, remoteAddress: req.socket.remoteAddress }
       : undefined;
     res.on('close', () => {
-      requestEnded(res);
+      if (tracker) tracker.requestEnded(res);
+      else requestEnded(res);
       const durationMs = performance.now() - started;
       const bytes = contentLength(res) ?? bytesWritten();
       const entry = logAccess ? nodeAccessLogEntry(req, res, startTime, durationMs, bytes) : null;
@@ -119,7 +122,8 @@ export function createRequestListener(served: ServedApp, options: RequestListene
       tracker?.requestStarted(req, res);
       // A request pipelined behind a refused one: its connection closes after the refusal; the app never sees it.
       if (isRefused(req.socket)) {
-        res.on('close', requestEnded);
+        if (tracker) res.on('close', () => tracker.requestEnded(res));
+        else res.on('close', requestEnded);
         return;
       }
     }
