@@ -87,9 +87,17 @@ export function writeWebResponse(
 }
 
 /**
- * Sends the head (`writeHeads`) and an in-memory body in one corked call. Bytes go through `tryEnd`:
- * what the socket cannot take now is sent from `onWritable`, straight from `body` (uWS's `end()` would
- * copy the rest into its own buffer). With `closeConnection`, `end()` (tryEnd cannot close).
+ * In-memory bodies up to this size go out with one `end()`: uWS copies what the socket cannot take at
+ * once into its own buffer (at most this much). Measured on 64 KiB responses, ~1 µs of CPU less per
+ * request than `tryEnd`, whose partial writes come back through `onWritable` callbacks. Larger bodies go
+ * through `tryEnd`, so that a big body is never held twice.
+ */
+export const END_COPY_LIMIT = 256 * 1024;
+
+/**
+ * Sends the head (`writeHeads`) and an in-memory body in one corked call: `end()` up to END_COPY_LIMIT,
+ * else `tryEnd`, with what the socket cannot take now sent from `onWritable`, straight from `body`.
+ * With `closeConnection`, always `end()` (tryEnd cannot close).
  * A 204 or 304 goes out without Content-Length (`endWithoutBody()` with no argument writes none).
  */
 function endInMemory(
@@ -125,7 +133,7 @@ function endInMemory(
         res.endWithoutBody();
       }
     }
-    else if (typeof body !== 'object' || body === null || closeConnection) res.end(body ?? '', closeConnection);
+    else if (typeof body !== 'object' || body === null || closeConnection || total <= END_COPY_LIMIT) res.end(body ?? '', closeConnection);
     else {
       base = res.getWriteOffset();
       done = res.tryEnd(body, total)[1];
