@@ -1,6 +1,6 @@
 import { STATUS_CODES } from 'node:http';
 import { inMemoryResponseBody } from '@pre/core';
-import { responseParts } from './light-response.js';
+import { responseParts, type ResponseParts } from './light-response.js';
 import type { HttpResponse } from './native.js';
 import { headerRecord } from './request-sink.js';
 
@@ -44,6 +44,15 @@ export function statusLine(status: number, statusText = ''): string {
   return line;
 }
 
+/** The status line and headers of an untouched light Response (its parts), or of a native Response. */
+function writeHeadOf(res: HttpResponse, source: ResponseParts | Response, closing: Closing): void {
+  const headers = source.headers;
+  if (!Array.isArray(headers)) return writeHead(res, source as Response, closing); // parts keep a flat array, a Response a Headers
+  res.writeStatus(statusLine(source.status));
+  for (let i = 0; i < headers.length; i += 2) if (!OWN_HEADERS.has(headers[i]!)) res.writeHeader(headers[i]!, headers[i + 1]!);
+  if (closing === 'uws-closes') res.writeHeader('connection', 'close');
+}
+
 function writeHead(res: HttpResponse, response: Response, closing: Closing): void {
   res.writeStatus(statusLine(response.status, response.statusText));
   for (const [name, value] of response.headers) {
@@ -69,19 +78,11 @@ export function writeWebResponse(
   corked: boolean,
 ): Written | Promise<Written> {
   const parts = responseParts(response);
-  if (parts !== undefined) {
-    const writeParts = (): void => {
-      res.writeStatus(statusLine(parts.status));
-      const headers = parts.headers;
-      for (let i = 0; i < headers.length; i += 2) if (!OWN_HEADERS.has(headers[i]!)) res.writeHeader(headers[i]!, headers[i + 1]!);
-      if (closing === 'uws-closes') res.writeHeader('connection', 'close');
-    };
-    return endInMemory(res, writeParts, parts.status, parts.body, head, closing, state, corked);
-  }
+  if (parts !== undefined) return endInMemory(res, parts, parts.status, parts.body, head, closing, state, corked);
   const source = inMemoryResponseBody(response)?.source;
   if (source !== undefined || response.body === null || head) {
     if (head || source === undefined) response.body?.cancel().catch(() => {});
-    return endInMemory(res, () => writeHead(res, response, closing), response.status, source ?? null, head, closing, state, corked);
+    return endInMemory(res, response, response.status, source ?? null, head, closing, state, corked);
   }
   return streamBody(res, response, response.body.getReader(), closing, state);
 }
@@ -95,14 +96,14 @@ export function writeWebResponse(
 export const END_COPY_LIMIT = 256 * 1024;
 
 /**
- * Sends the head (`writeHeads`) and an in-memory body in one corked call: `end()` up to END_COPY_LIMIT,
+ * Sends the head (of `headOf`) and an in-memory body in one corked call: `end()` up to END_COPY_LIMIT,
  * else `tryEnd`, with what the socket cannot take now sent from `onWritable`, straight from `body`.
  * With `closeConnection`, always `end()` (tryEnd cannot close).
  * A 204 or 304 goes out without Content-Length (`endWithoutBody()` with no argument writes none).
  */
 function endInMemory(
   res: HttpResponse,
-  writeHeads: () => void,
+  headOf: ResponseParts | Response,
   status: number,
   body: string | Uint8Array | null,
   head: boolean,
@@ -116,7 +117,7 @@ function endInMemory(
   let done = true;
   let base = 0;
   const send = (): void => {
-    writeHeads();
+    writeHeadOf(res, headOf, closing);
     if (noBody) {
       // Without an argument uWS writes no Content-Length, but it cannot be told to close then: when
       // pre itself closes (draining, keepalive 0) it sends `Content-Length: 0` and closes.
@@ -129,7 +130,7 @@ function endInMemory(
       if (total === 0) res.endWithoutBody(0, closeConnection);
       else {
         res.writeHeader('content-length', String(total));
-        if (closing === 'close') res.writeHeader('connection', 'close'); // 'uws-closes': writeHeads did
+        if (closing === 'close') res.writeHeader('connection', 'close'); // 'uws-closes': writeHeadOf did
         res.endWithoutBody();
       }
     }
