@@ -6,7 +6,7 @@ set -eu
 scenario=$1 out=$2 seconds=${3:-5}
 root=$(cd "$(dirname "$0")/../../.." && pwd)
 app=${4:-$root/bench/apps/pre-fetch-app.js}
-port=$((20000 + $$ % 20000))
+port=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
 mkdir -p "$out"
 PRE_CMD_ARGS= WEB_CONCURRENCY= node --cpu-prof --cpu-prof-interval 100 --cpu-prof-dir "$out" "$root/packages/core/bin/pre.js" -k uws -w 1 -b "127.0.0.1:$port" "$app" 2>"$out/pre.log" &
 pid=$!
