@@ -2,14 +2,15 @@
 # CPU µs per request of one pre uws worker (-w 1; /proc/PID/stat, the worker only, not the arbiter) and of
 # the arbiter, under the bench loads, ROUNDS rounds of SECONDS each.
 #   sh perf/cpu-per-request.sh [SECONDS] [ROUNDS] [SCENARIOS] [APP]    (extra env reaches pre and its workers;
-#   WORKER_CLASS=path/to/dist/index.js:default measures another build of this class, for an A/B)
+#   WORKER_CLASS=path/to/dist/index.js:default measures another build of this class, for an A/B;
+#   PRE_ARGS='--log-level debug' adds arguments to pre's command line)
 set -eu
 seconds=${1:-2} rounds=${2:-2} scenarios=${3:-hello body64k post1m}
 root=$(cd "$(dirname "$0")/../../.." && pwd)
 app=${4:-$root/bench/apps/pre-fetch-app.js}
 out=$(mktemp -d)
 port=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
-PRE_CMD_ARGS= WEB_CONCURRENCY= node "$root/packages/core/bin/pre.js" -k "${WORKER_CLASS:-uws}" -w 1 -b "127.0.0.1:$port" "$app" 2>"$out/pre.log" &
+PRE_CMD_ARGS=${PRE_ARGS:-} WEB_CONCURRENCY= node "$root/packages/core/bin/pre.js" -k "${WORKER_CLASS:-uws}" -w 1 -b "127.0.0.1:$port" "$app" 2>"$out/pre.log" &
 pid=$!
 for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$port/" && break; sleep 0.1; done
 worker=$(sed -n "s/.*Booting worker with pid: \([0-9]*\).*/\1/p" "$out/pre.log" | head -1)
