@@ -101,7 +101,8 @@ class Exchange implements ResponseState, BodyWatcher {
   responding = false;
   wake: (() => void) | undefined = undefined;
   failBody: ((err: Error) => void) | undefined = undefined;
-  readonly started = performance.now();
+  /** performance.now() and Date.now() at the start, read only when the access log, metrics or a hook use them. */
+  readonly started: number;
   readonly startTime: number;
   /** The client's address once known (null: not resolved yet). */
   #peer: string | undefined | null = null;
@@ -112,7 +113,9 @@ class Exchange implements ResponseState, BodyWatcher {
     readonly head: RequestHead,
     readonly handler: Handler,
   ) {
-    this.startTime = handler.wantsDetails ? Date.now() : 0;
+    const details = handler.wantsDetails;
+    this.started = details ? performance.now() : 0;
+    this.startTime = details ? Date.now() : 0;
   }
 
   /** The client's address: the socket's peer, or what a PROXY header or a trusted proxy said. */
@@ -143,7 +146,7 @@ class Exchange implements ResponseState, BodyWatcher {
       status,
       bytes,
       startTime: this.startTime,
-      durationMs: performance.now() - this.started,
+      durationMs: wantsDetails ? performance.now() - this.started : 0,
       requestHeaders: wantsDetails ? headerRecord(head.headers) : undefined,
       responseHeaders: sink.accessLog && response ? responseHeaderRecord(response) : undefined,
     });

@@ -30,6 +30,21 @@ const TOKEN = /^[!#$%&'*+\-.^`|~\w]+$/;
 const PLAIN_VALUE = /^(?:[\x21-\x7e](?:[\x20-\x7e\t]*[\x21-\x7e])?)?$/;
 const NULL_BODY_STATUS = new Set([101, 103, 204, 205, 304]);
 
+/** Header names already checked, lower-cased: apps send the same few on every response. Bounded. */
+const checkedNames = new Map<string, string>();
+const MAX_CHECKED_NAMES = 256;
+
+/** `name` lower-cased when it is a valid header name (a token), else undefined. */
+function lowerCaseName(name: string): string | undefined {
+  let lower = checkedNames.get(name);
+  if (lower === undefined) {
+    if (!TOKEN.test(name)) return undefined;
+    lower = name.toLowerCase();
+    if (checkedNames.size < MAX_CHECKED_NAMES) checkedNames.set(name, lower);
+  }
+  return lower;
+}
+
 /** The parts of `new Response(body, init)` when the fast path can represent it exactly, else undefined. */
 function partsOf(body: unknown, init: ResponseInit | undefined): ResponseParts | undefined {
   const bytes = body instanceof Uint8Array || body instanceof ArrayBuffer;
@@ -50,8 +65,9 @@ function partsOf(body: unknown, init: ResponseInit | undefined): ResponseParts |
       if (proto !== Object.prototype && proto !== null) return undefined; // Headers, arrays of pairs
       for (const name of Object.keys(given)) {
         const value: unknown = (given as Record<string, unknown>)[name];
-        if (typeof value !== 'string' || !TOKEN.test(name) || !PLAIN_VALUE.test(value)) return undefined;
-        const lower = name.toLowerCase();
+        if (typeof value !== 'string' || !PLAIN_VALUE.test(value)) return undefined;
+        const lower = lowerCaseName(name);
+        if (lower === undefined) return undefined;
         for (let i = 0; i < headers.length; i += 2) if (headers[i] === lower) return undefined; // undici would join them
         headers.push(lower, value);
       }

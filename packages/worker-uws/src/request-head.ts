@@ -52,6 +52,9 @@ const CLOSE_TOKEN = /(?:^|,)[ \t]*close[ \t]*(?:,|$)/i;
  */
 const TARGET_OUTSIDE = /[^\x21\x22\x24-\x7e]/;
 
+/** The last target TARGET_OUTSIDE passed: clients repeat theirs, so most skip the pattern. */
+let lastValidTarget: string | undefined;
+
 /**
  * Reads the request head and applies pre's request checks, as the node:http classes do (core's
  * `checkRequestHead`: limits, repeated single headers), then the framing checks (see `framingRejection`).
@@ -108,7 +111,10 @@ export function readRequestHead(req: HttpRequest, rules: HeadRules): RequestHead
 function framingRejection(method: string, url: string, single: number, contentLength: string, transferEncoding: string): Rejection | null {
   if (method === 'CONNECT') return { status: 501, reason: 'CONNECT is not supported' };
   if (url.charCodeAt(0) !== 0x2f) return { status: 400, reason: 'Invalid request target' }; // uWS routes origin-form only
-  if (TARGET_OUTSIDE.test(url)) return { status: 400, reason: 'Invalid request target' };
+  if (url !== lastValidTarget) {
+    if (TARGET_OUTSIDE.test(url)) return { status: 400, reason: 'Invalid request target' };
+    lastValidTarget = url;
+  }
   if ((single & (CONTENT_LENGTH | TRANSFER_ENCODING)) === 0) return null;
   if (single & TRANSFER_ENCODING) {
     if (single & CONTENT_LENGTH) return { status: 400, reason: 'Both Content-Length and Transfer-Encoding' };

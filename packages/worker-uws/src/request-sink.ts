@@ -7,6 +7,7 @@ export interface FinishedRequest {
   readonly remoteAddress: string | undefined;
   readonly status: number;
   readonly bytes: number;
+  /** startTime and durationMs are 0 unless the access log, metrics or a request hook is on (no clock read otherwise). */
   readonly startTime: number;
   readonly durationMs: number;
   /** Only when the access log or a request hook needs them. */

@@ -17,6 +17,9 @@ const httpOrigins = new Map<string, string>();
 const httpsOrigins = new Map<string, string>();
 const MAX_ORIGINS = 256;
 
+/** The last target found plain: clients repeat theirs, so most skip the two patterns. */
+let lastPlainTarget: string | undefined;
+
 /** The URL `new Request()` would report, without parsing in the common case. Throws a TypeError for a bad Host. */
 export function requestUrl(head: RequestHead, secure = false): string {
   const origins = secure ? httpsOrigins : httpOrigins;
@@ -29,7 +32,11 @@ export function requestUrl(head: RequestHead, secure = false): string {
     origins.set(head.host, origin);
   }
   const target = head.url;
-  if (PLAIN_TARGET.test(target) && !DOT_SEGMENT.test(target)) return origin + target;
+  if (target === lastPlainTarget) return origin + target;
+  if (PLAIN_TARGET.test(target) && !DOT_SEGMENT.test(target)) {
+    lastPlainTarget = target;
+    return origin + target;
+  }
   return new URL(target, `${origin}/`).href;
 }
 

@@ -1,6 +1,6 @@
 import { STATUS_CODES } from 'node:http';
 import { inMemoryResponseBody } from '@pre/core';
-import { responseParts } from './light-response.js';
+import { responseParts, type ResponseParts } from './light-response.js';
 import type { HttpResponse } from './native.js';
 import { headerRecord } from './request-sink.js';
 
@@ -44,6 +44,15 @@ export function statusLine(status: number, statusText = ''): string {
   return line;
 }
 
+/** The status line and headers of an untouched light Response (its parts), or of a native Response. */
+function writeHeadOf(res: HttpResponse, source: ResponseParts | Response, closing: Closing): void {
+  const headers = source.headers;
+  if (!Array.isArray(headers)) return writeHead(res, source as Response, closing); // parts keep a flat array, a Response a Headers
+  res.writeStatus(statusLine(source.status));
+  for (let i = 0; i < headers.length; i += 2) if (!OWN_HEADERS.has(headers[i]!)) res.writeHeader(headers[i]!, headers[i + 1]!);
+  if (closing === 'uws-closes') res.writeHeader('connection', 'close');
+}
+
 function writeHead(res: HttpResponse, response: Response, closing: Closing): void {
   res.writeStatus(statusLine(response.status, response.statusText));
   for (const [name, value] of response.headers) {
@@ -69,32 +78,32 @@ export function writeWebResponse(
   corked: boolean,
 ): Written | Promise<Written> {
   const parts = responseParts(response);
-  if (parts !== undefined) {
-    const writeParts = (): void => {
-      res.writeStatus(statusLine(parts.status));
-      const headers = parts.headers;
-      for (let i = 0; i < headers.length; i += 2) if (!OWN_HEADERS.has(headers[i]!)) res.writeHeader(headers[i]!, headers[i + 1]!);
-      if (closing === 'uws-closes') res.writeHeader('connection', 'close');
-    };
-    return endInMemory(res, writeParts, parts.status, parts.body, head, closing, state, corked);
-  }
+  if (parts !== undefined) return endInMemory(res, parts, parts.status, parts.body, head, closing, state, corked);
   const source = inMemoryResponseBody(response)?.source;
   if (source !== undefined || response.body === null || head) {
     if (head || source === undefined) response.body?.cancel().catch(() => {});
-    return endInMemory(res, () => writeHead(res, response, closing), response.status, source ?? null, head, closing, state, corked);
+    return endInMemory(res, response, response.status, source ?? null, head, closing, state, corked);
   }
   return streamBody(res, response, response.body.getReader(), closing, state);
 }
 
 /**
- * Sends the head (`writeHeads`) and an in-memory body in one corked call. Bytes go through `tryEnd`:
- * what the socket cannot take now is sent from `onWritable`, straight from `body` (uWS's `end()` would
- * copy the rest into its own buffer). With `closeConnection`, `end()` (tryEnd cannot close).
+ * In-memory bodies up to this size go out with one `end()`: uWS copies what the socket cannot take at
+ * once into its own buffer (at most this much). Measured on 64 KiB responses, ~1 µs of CPU less per
+ * request than `tryEnd`, whose partial writes come back through `onWritable` callbacks. Larger bodies go
+ * through `tryEnd`, so that a big body is never held twice.
+ */
+export const END_COPY_LIMIT = 256 * 1024;
+
+/**
+ * Sends the head (of `headOf`) and an in-memory body in one corked call: `end()` up to END_COPY_LIMIT,
+ * else `tryEnd`, with what the socket cannot take now sent from `onWritable`, straight from `body`.
+ * With `closeConnection`, always `end()` (tryEnd cannot close).
  * A 204 or 304 goes out without Content-Length (`endWithoutBody()` with no argument writes none).
  */
 function endInMemory(
   res: HttpResponse,
-  writeHeads: () => void,
+  headOf: ResponseParts | Response,
   status: number,
   body: string | Uint8Array | null,
   head: boolean,
@@ -108,7 +117,7 @@ function endInMemory(
   let done = true;
   let base = 0;
   const send = (): void => {
-    writeHeads();
+    writeHeadOf(res, headOf, closing);
     if (noBody) {
       // Without an argument uWS writes no Content-Length, but it cannot be told to close then: when
       // pre itself closes (draining, keepalive 0) it sends `Content-Length: 0` and closes.
@@ -121,11 +130,11 @@ function endInMemory(
       if (total === 0) res.endWithoutBody(0, closeConnection);
       else {
         res.writeHeader('content-length', String(total));
-        if (closing === 'close') res.writeHeader('connection', 'close'); // 'uws-closes': writeHeads did
+        if (closing === 'close') res.writeHeader('connection', 'close'); // 'uws-closes': writeHeadOf did
         res.endWithoutBody();
       }
     }
-    else if (typeof body !== 'object' || body === null || closeConnection) res.end(body ?? '', closeConnection);
+    else if (typeof body !== 'object' || body === null || closeConnection || total <= END_COPY_LIMIT) res.end(body ?? '', closeConnection);
     else {
       base = res.getWriteOffset();
       done = res.tryEnd(body, total)[1];

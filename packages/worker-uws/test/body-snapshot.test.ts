@@ -58,3 +58,11 @@ describe('a light Response body', () => {
     expect(new Uint8Array(await before.arrayBuffer())[0]).toBe(4);
   });
 });
+
+describe('light Response headers', () => {
+  it.runIf(LIGHT)('checks each name every time, though valid ones are remembered lower-cased', () => {
+    for (let i = 0; i < 3; i++) expect(responseParts(new Response('x', { headers: { 'X-Seen': '1' } }))?.headers).toEqual(['x-seen', '1', 'content-type', 'text/plain;charset=UTF-8']);
+    expect(() => new Response('x', { headers: { 'X-Seen': '1', 'bad name': '2' } })).toThrow(TypeError); // the native Response refuses it
+    expect(responseParts(new Response('x', { headers: { 'X-Seen': ' padded ' } }))).toBeUndefined(); // values are checked each time
+  });
+});

@@ -55,6 +55,13 @@ describe('readRequestHead', () => {
     expect(readRequestHead(uwsRequest('GET', '/q', []), rules).url).toBe('/q');
   });
 
+  it('checks every target, though the last valid one skips the pattern', () => {
+    for (const url of ['/same', '/same', '/sa\u00e9me', '/same', '/sa#me']) {
+      const expected = url === '/same' ? null : { status: 400, reason: 'Invalid request target' };
+      expect(readRequestHead(uwsRequest('GET', url, [['host', 'h']]), rules).rejection).toEqual(expected);
+    }
+  });
+
   it('serves the printable ASCII node:http accepts in a target', () => {
     expect(readRequestHead(uwsRequest('GET', '/a|b{c}"d"<e>^`\\~%20?x=1&y=[2]', []), rules).rejection).toBeNull();
   });

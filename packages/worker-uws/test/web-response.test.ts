@@ -1,7 +1,7 @@
 import { inMemoryResponseBody } from '@pre/core';
 import { describe, expect, it } from 'vitest';
 import type { HttpResponse } from '../src/native.js';
-import { statusLine, writeWebResponse, type ResponseState } from '../src/web-response.js';
+import { END_COPY_LIMIT, statusLine, writeWebResponse, type ResponseState } from '../src/web-response.js';
 
 /** Records what the writer asks of uWS's HttpResponse (the calls an in-memory body makes). */
 function recordingResponse(): { res: HttpResponse; calls: unknown[][] } {
@@ -39,6 +39,17 @@ describe('writeWebResponse', () => {
       ['header', 'x-a', '1'],
       ['end', 'hello', false],
     ]);
+  });
+
+  inMemoryIt('sends bytes up to END_COPY_LIMIT with one end(), larger ones with tryEnd (never held twice)', async () => {
+    for (const [size, call] of [[END_COPY_LIMIT, 'end'], [END_COPY_LIMIT + 1, 'tryEnd']] as const) {
+      const { res, calls } = recordingResponse();
+      const written = await writeWebResponse(res, new Response(new Uint8Array(size).fill(97)), false, 'keep-alive', state(), true);
+      expect(written).toEqual({ status: 200, bytes: size });
+      const last = calls.at(-1)!;
+      expect(last[0]).toBe(call);
+      expect((last[1] as string).length).toBe(size);
+    }
   });
 
   it('writes every Set-Cookie separately', async () => {

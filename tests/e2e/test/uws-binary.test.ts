@@ -114,6 +114,17 @@ describe.skipIf(!nativeUwsAvailable)('uws: binary bodies', () => {
     expect(sha256(body)).toBe(/x-sha256: ([0-9a-f]+)/i.exec(head)?.[1]);
   }, 60_000);
 
+  it('gives a slow reader every byte of a 256 KiB body (sent with one end(): uWS buffers what the socket cannot take)', async () => {
+    const url = await startUws();
+    const port = Number(new URL(url).port);
+    for (let i = 0; i < 3; i++) {
+      const { head, body } = await slowGet(port, '/kib256', 4 * 1024);
+      expect(head).toMatch(/^HTTP\/1\.1 200 OK/);
+      expect(body.length).toBe(256 * 1024);
+      expect(sha256(body)).toBe(/x-sha256: ([0-9a-f]+)/i.exec(head)?.[1]);
+    }
+  }, 60_000);
+
   it('survives a client that leaves in the middle of a backpressured body', async () => {
     const url = await startUws();
     const port = Number(new URL(url).port);
