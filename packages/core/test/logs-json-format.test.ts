@@ -71,7 +71,7 @@ describe('JSON access log line', () => {
   });
 
   it('makes the workers copy the headers it reads', () => {
-    expect(accessLogHeaders('%(h)s', 'json').request.sort()).toEqual(['authorization', 'referer', 'user-agent']);
+    expect([...accessLogHeaders('%(h)s', 'json').request].sort()).toEqual(['authorization', 'referer', 'user-agent']);
     expect(accessLogHeaders('%(h)s').request).toEqual([]);
   });
 

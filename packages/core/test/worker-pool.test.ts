@@ -91,7 +91,7 @@ describe('WorkerPool', () => {
   it('worker events only record and wake the loop; the table changes when the loop reaps', async () => {
     const t = setup();
     await t.pool.manage(1);
-    const [{ worker }] = t.spawned;
+    const { worker } = t.spawned[0]!;
     const before = t.wakes;
     t.pool.booted(worker);
     t.processOf(worker).die();
@@ -240,7 +240,7 @@ describe('WorkerPool', () => {
   it('exits while stopping decide nothing', async () => {
     const t = setup();
     await t.pool.manage(1);
-    const [{ worker, process }] = t.spawned;
+    const { worker, process } = t.spawned[0]!;
     process.die();
     t.pool.exited(worker, ExitCode.APP_LOAD_ERROR, null);
     expect(t.pool.reap(true, () => {})).toBeNull();

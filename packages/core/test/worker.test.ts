@@ -48,7 +48,7 @@ describe('Worker', () => {
   });
 
   it('wants access log entries when the access log is on or metrics read them, not otherwise', () => {
-    const metrics: RequestMetrics = { countsInFlight: false, started() {}, finished() {} };
+    const metrics: RequestMetrics = { countsInFlight: false, started() {}, countInFlightWith() {}, finished() {} };
     expect(new IdleWorker(options()).wantsAccessEntries).toBe(false);
     expect(new IdleWorker(options({ accessLogOn: true })).wantsAccessEntries).toBe(true);
     expect(new IdleWorker(options({ metrics })).wantsAccessEntries).toBe(true);
@@ -57,7 +57,7 @@ describe('Worker', () => {
   it('hands entries to metrics and the access log', () => {
     const seen: (AccessLogEntry | null)[] = [];
     const logged: AccessLogEntry[] = [];
-    const metrics: RequestMetrics = { countsInFlight: false, started() {}, finished: (e) => seen.push(e) };
+    const metrics: RequestMetrics = { countsInFlight: false, started() {}, countInFlightWith() {}, finished: (e) => seen.push(e) };
     const worker = new IdleWorker(options({ metrics, accessLogOn: true, logged }));
     worker.requestFinished(entry);
     expect(seen).toEqual([entry]);

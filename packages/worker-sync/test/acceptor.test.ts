@@ -31,7 +31,7 @@ describe('Acceptor', () => {
     const copies = await Promise.all([listeningCopy(), listeningCopy(), listeningCopy()]);
     const asked: number[] = [];
     const acceptor = new Acceptor({
-      index: 1, backlog: 16, onStdin: false, onConnection: () => {}, onError: () => {},
+      index: 1, inheritedFd: -1, backlog: 16, onStdin: false, onConnection: () => {}, onError: () => {},
       fetchCopy: async (index) => { asked.push(index); return copies[asked.length - 1]!; },
     });
     acceptor.open();
@@ -47,7 +47,7 @@ describe('Acceptor', () => {
     let next = 0;
     const accepted: Socket[] = [];
     const acceptor: Acceptor = new Acceptor({
-      index: 0, backlog: 16, onStdin: false, onError: () => {},
+      index: 0, inheritedFd: -1, backlog: 16, onStdin: false, onError: () => {},
       onConnection: (socket) => { acceptor.pause(); accepted.push(socket); },
       fetchCopy: async () => copies[next++]!,
     });
@@ -67,7 +67,7 @@ describe('Acceptor', () => {
   it('rejects firstListen and reports the error when no copy can be had', async () => {
     const errors: Error[] = [];
     const acceptor = new Acceptor({
-      index: 0, backlog: 16, onStdin: false, onConnection: () => {}, onError: (err) => errors.push(err),
+      index: 0, inheritedFd: -1, backlog: 16, onStdin: false, onConnection: () => {}, onError: (err) => errors.push(err),
       fetchCopy: () => Promise.reject(new Error('no copy')),
     });
     acceptor.open();

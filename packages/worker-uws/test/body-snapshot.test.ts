@@ -25,7 +25,7 @@ describe('snapshotBytes', () => {
   it('copies small bodies every time and keys an ArrayBuffer by itself', () => {
     const small = new Uint8Array([1, 2, 3]);
     expect(snapshotBytes(small)).not.toBe(snapshotBytes(small));
-    const buffer = big(2).buffer;
+    const buffer = big(2).buffer as ArrayBuffer;
     const copy = snapshotBytes(buffer);
     expect(snapshotBytes(buffer)).toBe(copy);
     new Uint8Array(buffer)[0] = 9;

@@ -47,7 +47,7 @@ export class FrameCounter {
   readonly counts = new Map<number, number>();
   goawayCode: number | null = null;
   bytes = 0;
-  #buffer = Buffer.alloc(0);
+  #buffer: Buffer = Buffer.alloc(0);
 
   feed(chunk: Buffer): void {
     this.bytes += chunk.length;

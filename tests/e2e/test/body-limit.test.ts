@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { Readable } from 'node:stream';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FIXTURES, HELLO, freePort, runPre, startPre, stopAll, waitFor, type PreProcess } from '../helpers/pre.js';
@@ -118,7 +119,7 @@ async function upload(port: number, total: number, chunked: boolean, id: string)
   try {
     const res = await request(`http://127.0.0.1:${port}/buffer?id=${id}`, {
       method: 'POST',
-      body: chunked ? chunkedBody(total) : Buffer.alloc(total, 0x61),
+      body: chunked ? Readable.from(chunkedBody(total)) : Buffer.alloc(total, 0x61),
       reset: true,
       headersTimeout: 30_000,
       bodyTimeout: 30_000,

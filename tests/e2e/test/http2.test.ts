@@ -159,9 +159,9 @@ describe('HTTP/2 with TLS (ALPN h2,http/1.1)', () => {
     expect(h2.status).toBe(200);
     expect((JSON.parse(h2.body) as { httpVersion: string }).httpVersion).toBe('2.0');
     const h1 = await new Promise<{ alpn: string | false; body: string }>((resolve, reject) => {
-      https.get(`${url}/echo`, { ca, ALPNProtocols: ['http/1.1'] }, (res) => {
+      https.get(`${url}/echo`, { ca, ALPNProtocols: ['http/1.1'] } as https.RequestOptions & import('node:tls').ConnectionOptions, (res) => {
         let body = '';
-        const alpn = (res.socket as import('node:tls').TLSSocket).alpnProtocol;
+        const alpn = (res.socket as import('node:tls').TLSSocket).alpnProtocol ?? false;
         res.on('data', (d: Buffer) => (body += d));
         res.on('end', () => resolve({ alpn, body }));
       }).on('error', reject);
