@@ -31,7 +31,7 @@ class FakeProcess implements WorkerHandle {
 }
 
 /** A pool with a fake spawner, a fake clock and a log that keeps its lines. */
-function setup(limits = { timeout: 30, graceful_timeout: 30 }) {
+function setup(limits = { timeout: 30, graceful_timeout: 30 }, firstBootAloneMs = 0) {
   let clock = 1_000_000;
   let nextPid = 100;
   let wakes = 0;
@@ -52,6 +52,7 @@ function setup(limits = { timeout: 30, graceful_timeout: 30 }) {
     limits: () => limits,
     wake: () => void wakes++,
     now: () => clock,
+    firstBootAloneMs,
   });
   const processOf = (worker: PoolWorker): FakeProcess => spawned.find((s) => s.worker === worker)!.process;
   const t = {
@@ -86,6 +87,54 @@ describe('WorkerPool', () => {
     await t.pool.manage(3);
     expect(t.spawned).toHaveLength(3);
     expect(t.spawned.every((s) => s.process.signals.length === 0)).toBe(true);
+  });
+
+  describe('at start, the first worker boots alone', () => {
+    it('the others are spawned once it has booted; later spawns never wait', async () => {
+      const t = setup(undefined, 500);
+      await t.pool.manage(3);
+      expect(t.spawned).toHaveLength(1);
+      expect(t.pool.nextDecisionAt).toBe(t.spawned[0]!.worker.spawnedAt + 500);
+      t.advance(100);
+      await t.pool.manage(3);
+      expect(t.spawned).toHaveLength(1);
+      t.pool.booted(t.spawned[0]!.worker);
+      await t.pool.manage(3);
+      expect(t.spawned).toHaveLength(3);
+      expect(t.pool.nextDecisionAt).toBe(0);
+      // A worker that dies later is replaced at once; a reload's generation is spawned all at once.
+      for (const { worker } of t.spawned) t.pool.booted(worker);
+      t.exit(t.spawned[1]!.worker, 1, 'SIGKILL');
+      await t.pool.manage(3);
+      expect(t.spawned).toHaveLength(4);
+      t.pool.newGeneration();
+      await t.pool.manage(3);
+      expect(t.spawned).toHaveLength(7);
+    });
+
+    it('the others are spawned when it has not booted within the time', async () => {
+      const t = setup(undefined, 500);
+      await t.pool.manage(2);
+      t.advance(499);
+      await t.pool.manage(2);
+      expect(t.spawned).toHaveLength(1);
+      t.advance(1);
+      await t.pool.manage(2);
+      expect(t.spawned).toHaveLength(2);
+      expect(t.spawned[0]!.worker.booted).toBe(false);
+    });
+
+    it('a first worker that fails to boot is followed by one worker again, after the backoff', async () => {
+      const t = setup(undefined, 500);
+      await t.pool.manage(4);
+      expect(t.exit(t.spawned[0]!.worker, 1)).toBeNull();
+      t.advance(t.pool.nextDecisionAt - t.now);
+      await t.pool.manage(4);
+      expect(t.spawned).toHaveLength(2);
+      t.pool.booted(t.spawned[1]!.worker);
+      await t.pool.manage(4);
+      expect(t.spawned).toHaveLength(5);
+    });
   });
 
   it('worker events only record and wake the loop; the table changes when the loop reaps', async () => {

@@ -27,6 +27,8 @@ import { ControlServer } from '../control/server.js';
 const SIGNALS = ['SIGHUP', 'SIGTERM', 'SIGINT', 'SIGQUIT', 'SIGTTIN', 'SIGTTOU', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'] as const;
 type ArbiterSignal = (typeof SIGNALS)[number];
 const MAX_QUEUED_SIGNALS = 5;
+/** At start the first worker boots alone for up to this long (WorkerPoolOptions.firstBootAloneMs). */
+const FIRST_BOOT_ALONE_MS = 500;
 
 export interface ArbiterOptions {
   readonly sources: SettingsSources;
@@ -96,6 +98,7 @@ export class Arbiter implements ArbiterInfo, ArbiterControl {
     this.log = createErrorLog(options.settings, options.procName);
     this.#pool = new WorkerPool({
       spawn: (worker) => this.spawnWorker(worker),
+      firstBootAloneMs: FIRST_BOOT_ALONE_MS,
       log: this.log,
       limits: () => this.#settings,
       wake: () => this.#wakeup(),
@@ -166,7 +169,7 @@ export class Arbiter implements ArbiterInfo, ArbiterControl {
     await this.manageWorkers();
     releaseStandbyWorker(); // if no spawn took it (a pre_fork hook that failed, say)
     while (this.#exitCode === null) {
-      if (this.#signals.length === 0) await this.#sleep(this.#tickMs());
+      if (this.#signals.length === 0) await this.#sleep(this.#sleepMs());
       this.reapWorkers();
       if (this.#exitCode !== null) break;
       const signal = this.#signals.shift();
@@ -179,6 +182,13 @@ export class Arbiter implements ArbiterInfo, ArbiterControl {
       }
     }
     return this.#shutdown(this.#exitCode);
+  }
+
+  /** Until the next tick, or sooner when the pool has a decision due (the first worker's boot alone, a backoff). */
+  #sleepMs(): number {
+    const wait = this.#pool.nextDecisionAt - Date.now();
+    const tick = this.#tickMs();
+    return wait > 0 ? Math.min(tick, wait + 1) : tick;
   }
 
   #tickMs(): number {

@@ -42,6 +42,12 @@ export interface WorkerPoolOptions {
   /** Called when an event needs the loop (a boot, an exit); the arbiter's loop then acts. */
   readonly wake: () => void;
   readonly now?: () => number;
+  /**
+   * At start (before any worker has booted), the first worker boots alone for up to this long (ms), and the
+   * others are spawned once it has booted or this time has passed. On a box with fewer cores than workers,
+   * the others' process start would slow the first one down, and with it the first response. 0: all at once.
+   */
+  readonly firstBootAloneMs?: number;
 }
 
 /** Why supervision cannot go on: the arbiter halts with this exit code. */
@@ -113,6 +119,8 @@ export class WorkerPool {
   #holdSpawns = false;
   #bootFailures = 0;
   #nextSpawnAt = 0;
+  /** A worker has booted since the pool started: later spawns (respawns, reloads, TTIN) never wait. */
+  #everBooted = false;
 
   constructor(options: WorkerPoolOptions) {
     this.#options = options;
@@ -156,6 +164,7 @@ export class WorkerPool {
 
   booted(worker: PoolWorker): void {
     worker.booted = true;
+    this.#everBooted = true;
     this.#bootFailures = 0;
     this.#nextSpawnAt = 0;
     this.#options.wake();
@@ -187,7 +196,7 @@ export class WorkerPool {
     const current = active.filter((w) => w.generation === this.#generation);
     const missing = numWorkers - current.length;
     if (missing > 0 && this.#maySpawn()) {
-      for (let i = 0; i < missing; i++) await this.spawn();
+      for (let i = this.#heldForFirstBoot(current, missing); i < missing; i++) await this.spawn();
     } else if (missing < 0) {
       // The oldest go first (TTOU), as in Gunicorn.
       for (const worker of current.sort((a, b) => a.age - b.age).slice(0, -missing)) this.retire(worker);
@@ -198,6 +207,27 @@ export class WorkerPool {
     for (const worker of this.#workers.values()) {
       if (worker.awaitingReplacement && worker.retiringSince === null) this.retire(worker);
     }
+  }
+
+  /** When the loop must look again even if nothing happens: the end of the first worker's boot alone (0: none). */
+  get nextDecisionAt(): number {
+    const first = this.#bootingAlone();
+    return first === undefined ? this.#nextSpawnAt : first.spawnedAt + this.#options.firstBootAloneMs!;
+  }
+
+  /** How many of the `missing` workers to leave for later: all but one while the first worker boots alone. */
+  #heldForFirstBoot(current: readonly PoolWorker[], missing: number): number {
+    if (this.#everBooted || !(this.#options.firstBootAloneMs! > 0)) return 0;
+    if (current.length === 0) return missing - 1;
+    return this.#bootingAlone() === undefined ? 0 : missing;
+  }
+
+  /** The first worker, while it boots alone (see `firstBootAloneMs`). */
+  #bootingAlone(): PoolWorker | undefined {
+    if (this.#everBooted || !(this.#options.firstBootAloneMs! > 0)) return undefined;
+    const booting = this.workers.filter((w) => w.generation === this.#generation && w.retiringSince === null);
+    if (booting.length !== 1) return undefined;
+    return this.#now() - booting[0]!.spawnedAt < this.#options.firstBootAloneMs! ? booting[0] : undefined;
   }
 
   #maySpawn(): boolean {
