@@ -118,6 +118,13 @@ const uws = commandPeer({
   booted: (proc) => logged(proc, /uws listening/g, 1), websocket: true, pidRoute: false, tier: 'quick', scenarios: ['body64k', 'post1m'],
 });
 
+// The same fetch app as pre's uws rows, on raw uWS through a minimal adapter: what pre's duties add, like for like.
+const uwsFetch = commandPeer({
+  id: 'uws-fetch', label: 'uWebSockets.js ×1 + minimal fetch adapter', cmd: node, args: [path.join(BENCH, 'peers/uws-fetch.js')], workers: 1,
+  masterless: true, booted: (proc) => logged(proc, /uws-fetch listening/g, 1), websocket: false, pidRoute: false, tier: 'full',
+  scenarios: ['body64k', 'post1m'],
+});
+
 const hono = commandPeer({
   id: 'hono', label: '@hono/node-server ×1', cmd: node, args: [path.join(BENCH, 'peers/hono.js')], workers: 1, masterless: true,
   booted: (proc) => logged(proc, /hono listening/g, 1), websocket: true, pidRoute: false, tier: 'extra',
@@ -189,7 +196,7 @@ const PRE_ROWS = {
  * apps with a WebSocket echo (only when the ws scenario runs: the plain app is what bare node:http serves).
  */
 export function benchServers(preClasses, { websocket = false } = {}) {
-  const peers = [nodeHttp, cluster, pm2, uws, hono, ...availableGunicorn().map(gunicornServer)];
+  const peers = [nodeHttp, cluster, pm2, uws, uwsFetch, hono, ...availableGunicorn().map(gunicornServer)];
   const pre = preClasses.flatMap((c) => (PRE_ROWS[c.name] ?? [{ workers: 1, tier: 'full' }, { workers: 2, tier: 'full' }])
     .map(({ workers, ...row }) => preServer(c, workers, { ...row, websocket })));
   const rank = (s) => (ORDER.includes(s.id) ? ORDER.indexOf(s.id) : ORDER.length);
@@ -198,9 +205,9 @@ export function benchServers(preClasses, { websocket = false } = {}) {
 
 /**
  * The order within a pass: the servers a target compares stand next to each other (bare node:http, pre async,
- * pre threads; raw uWS, pre uws), so that their per-pass ratio compares seconds-apart measurements.
+ * pre threads; raw uWS, uWS with a minimal fetch adapter, pre uws), so that their per-pass ratio compares seconds-apart measurements.
  */
 const ORDER = [
-  'node-http', 'pre-async-w1', 'pre-threads-w1-t1', 'pre-threads-w1-t2', 'uws', 'pre-uws-w1',
+  'node-http', 'pre-async-w1', 'pre-threads-w1-t1', 'pre-threads-w1-t2', 'uws', 'uws-fetch', 'pre-uws-w1',
   'node-cluster', 'pm2', 'gunicorn-sync', 'pre-async-w2', 'pre-sync-w2', 'pre-threads-w2-t1', 'pre-uws-w2',
 ];

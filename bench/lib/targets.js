@@ -34,6 +34,12 @@ export function targetChecks(rows) {
   check('2 uws', 'pre uws ×1 / raw uWS, hello µs/req', pairRatio('pre-uws-w1', 'uws', 'hello', 'usPerRequest'), 1.1, true, x);
   check('2 uws', 'pre uws ×1 / raw uWS, 64 KiB response req/s', pairRatio('pre-uws-w1', 'uws', 'body64k', 'rps'), 0.9, false, x);
   check('2 uws', 'pre uws ×1 / raw uWS, 1 MiB POST req/s', pairRatio('pre-uws-w1', 'uws', 'post1m', 'rps'), 0.9, false, x);
+  // Not the issue's figures: the same fetch app on raw uWS through a minimal adapter (bench/peers/uws-fetch.js),
+  // so that only pre's duties differ. Raw uWS answers from C++ routes that build no Web objects.
+  const sameApp = '2 uws, same app (not the issue\'s figure)';
+  check(sameApp, 'pre uws ×1 / uWS + minimal fetch adapter, hello µs/req', pairRatio('pre-uws-w1', 'uws-fetch', 'hello', 'usPerRequest'), 1.1, true, x);
+  check(sameApp, 'pre uws ×1 / uWS + minimal fetch adapter, 64 KiB response req/s', pairRatio('pre-uws-w1', 'uws-fetch', 'body64k', 'rps'), 0.9, false, x);
+  check(sameApp, 'pre uws ×1 / uWS + minimal fetch adapter, 1 MiB POST req/s', pairRatio('pre-uws-w1', 'uws-fetch', 'post1m', 'rps'), 0.9, false, x);
   check('3 threads', 'pre threads ×1 (1 thread) / pre async ×1, hello µs/req', pairRatio('pre-threads-w1-t1', 'pre-async-w1', 'hello', 'usPerRequest'), 1.1, true, x);
   check('3 threads', '~5 ms CPU req/s, 2 threads / 1 thread', pairRatio('pre-threads-w1-t2', 'pre-threads-w1-t1', 'cpu5', 'rps'), 1.8, false, x);
   const async2 = byId.get('pre-async-w2');
