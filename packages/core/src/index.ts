@@ -3,6 +3,7 @@ export { defineConfig, type BuiltinWorkerClass, type PreConfig, type WorkerClass
 export { serializableSettings } from './settings/load.js';
 export type { Settings, SettingName } from './settings/registry.js';
 export { Worker, type ListenerCopy, type WorkerClass, type WorkerOptions } from './worker/worker.js';
+export type { ShedConnectionsMessage } from './worker/protocol.js';
 export { DEFAULT_CAPABILITIES, type WorkerCapabilities } from './worker/capabilities.js';
 export type { ListenerInfo } from './listeners/address.js';
 export { loadApp, runLifecycleHook, type AppLifecycle, type LoadedApp, type NodeListener } from './app/load.js';

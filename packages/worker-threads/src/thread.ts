@@ -111,6 +111,17 @@ class ThreadServer implements ServedApp {
     else closeFd(message.fd);
   }
 
+  /** Open HTTP/1.1 connections, published to the main thread on every beat (keepalive_rebalance). */
+  get connections(): number {
+    return this.#drain.connections;
+  }
+
+  /** keepalive_rebalance: `count` of this thread's connections close after their next response. */
+  shed(count: number): void {
+    const chosen = this.#drain.shed(count);
+    this.log.debug(`Thread ${data.index} lets go of ${chosen} keep-alive connection${chosen === 1 ? '' : 's'}: Connection: close on their next response`);
+  }
+
   async stop(graceful: boolean): Promise<void> {
     for (const spread of this.#spreads) spread.stop();
     if (graceful) await this.#drain.drain();
@@ -215,29 +226,35 @@ function http2Response(): typeof Http2ServerResponse {
 
 async function main(): Promise<void> {
   const state = new SharedThreadState(data.state);
-  const beat = setInterval(() => state.beat(), data.beatMs);
+  let server: ThreadServer | null = null;
+  const beat = setInterval(() => {
+    state.beat();
+    if (server) state.setConnections(server.connections);
+  }, data.beatMs);
   beat.unref();
   // Without hooks: they are functions of the config file, run by the main thread.
   const settings = data.settings as unknown as Settings;
   const log = new ThreadLogger(port, settings.loglevel as LogLevel);
-  let server: ThreadServer;
   let app: LoadedApp;
   // Each thread has its own copy of the app, so each runs the app's lifecycle hooks (a pool per thread).
   const info = { pid: process.pid, age: data.age, workerClass: String(settings.worker_class), log };
   try {
     app = await loadApp(settings.app ?? '', process.cwd(), settings.app_shape);
     await runLifecycleHook(app, 'onWorkerStart', info, settings.timeout * 1000, 'timeout');
-    server = new ThreadServer(settings, app, log);
-    await server.run();
+    const starting = new ThreadServer(settings, app, log);
+    await starting.run();
+    server = starting;
   } catch (err) {
     post({ type: 'boot_error', message: err instanceof Error && err.stack ? err.stack : String(err) });
     return;
   }
+  const serving = server;
   port.on('message', (message: MainMessage) => {
-    if (message.type === 'pre_request_done') server.preRequestDone(message);
-    else if (message.type === 'copy') server.copyArrived(message);
+    if (message.type === 'pre_request_done') serving.preRequestDone(message);
+    else if (message.type === 'shed_connections') serving.shed(message.count);
+    else if (message.type === 'copy') serving.copyArrived(message);
     else if (message.type === 'stop') {
-      void server
+      void serving
         .stop(message.graceful)
         .then(() => runLifecycleHook(app, 'onWorkerStop', info, settings.graceful_timeout * 1000, 'graceful_timeout'))
         .catch((err: unknown) => log.warning(err instanceof Error ? err.message : String(err)))
