@@ -21,7 +21,7 @@ export { ForwardedHeaders, type ForwardedView } from './http/forwarded.js';
 export { checkRequestHead, parserLimits, type RequestLimits, type RequestRejection } from './http/request-checks.js';
 export { BODY_TOO_LARGE, bodyTooLargeError, contentLengthRejection } from './http/body-limit.js';
 export { IpAllowList } from './listeners/ip-allow-list.js';
-export { AcceptSpread, type AcceptSpreadOptions, type SpreadCopy } from './listeners/accept-spread.js';
+export { AcceptSpread, REBALANCE_PAUSE_MS, type AcceptSpreadOptions, type SpreadCopy } from './listeners/accept-spread.js';
 export type { AccessLog, AccessLogEntry } from './logging/access-log.js';
 export { accessLogHeaders, type AccessLogHeaders } from './logging/access-format.js';
 export type { Logger } from './logging/error-log.js';

@@ -1,4 +1,4 @@
-import { AcceptSpread, HttpDrain, WebSocketSessions, Worker, createServedProtocols, type WorkerCapabilities } from '@pre/core';
+import { AcceptSpread, HttpDrain, REBALANCE_PAUSE_MS, WebSocketSessions, Worker, createServedProtocols, type WorkerCapabilities } from '@pre/core';
 import type { NodeWebSockets } from './websocket.js';
 
 /**
@@ -52,8 +52,12 @@ export default class AsyncWorker extends Worker {
     return this.#drain.connections;
   }
 
-  /** keepalive_rebalance: `Connection: close` on the next response of the connections used last. */
-  override shedConnections(count: number): number {
+  /**
+   * keepalive_rebalance: stops accepting for a moment, so their clients reconnect to the other workers,
+   * then `Connection: close` on the next response of the connections used last.
+   */
+  override async shedConnections(count: number): Promise<number> {
+    await Promise.all(this.#spreads.map((spread) => spread.leaveFor(REBALANCE_PAUSE_MS)));
     return this.#drain.shed(count);
   }
 

@@ -13,7 +13,7 @@ import { createRequire } from 'node:module';
 import type { Socket } from 'node:net';
 import { parentPort, workerData } from 'node:worker_threads';
 import {
-  AcceptSpread, HttpDrain, PreRequestAsker, ThreadLogger, accessLogHeaders, createServedProtocols, loadApp, runLifecycleHook,
+  AcceptSpread, HttpDrain, REBALANCE_PAUSE_MS, PreRequestAsker, ThreadLogger, accessLogHeaders, createServedProtocols, loadApp, runLifecycleHook,
   type AccessLogEntry, type LoadedApp, type Logger, type LogLevel, type PreRequestDoneMessage, type RequestInfo, type RequestTracker, type ResponseInfo, type ServedApp, type Settings,
 } from '@pre/core';
 import { AcceptBalance } from './accept-balance.js';
@@ -117,9 +117,10 @@ class ThreadServer implements ServedApp {
   }
 
   /** keepalive_rebalance: `count` of this thread's connections close after their next response. */
-  shed(count: number): void {
+  async shed(count: number): Promise<void> {
+    await Promise.all(this.#spreads.map((spread) => spread.leaveFor(REBALANCE_PAUSE_MS)));
     const chosen = this.#drain.shed(count);
-    this.log.debug(`Thread ${data.index} lets go of ${chosen} keep-alive connection${chosen === 1 ? '' : 's'}: Connection: close on their next response`);
+    this.log.debug(`Lets go of ${chosen} keep-alive connection${chosen === 1 ? "" : "s"}: Connection: close on their next response`);
   }
 
   async stop(graceful: boolean): Promise<void> {
@@ -251,7 +252,7 @@ async function main(): Promise<void> {
   const serving = server;
   port.on('message', (message: MainMessage) => {
     if (message.type === 'pre_request_done') serving.preRequestDone(message);
-    else if (message.type === 'shed_connections') serving.shed(message.count);
+    else if (message.type === 'shed_connections') void serving.shed(message.count);
     else if (message.type === 'copy') serving.copyArrived(message);
     else if (message.type === 'stop') {
       void serving

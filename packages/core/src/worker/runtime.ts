@@ -174,8 +174,11 @@ export class WorkerRuntime {
   #obeyShedRequests(): void {
     process.on('message', (message: ShedConnectionsMessage) => {
       if (message?.type !== 'shed_connections' || !this.#worker?.alive) return;
-      const chosen = this.#worker.shedConnections(message.count);
-      this.#log.debug(`Worker (pid: ${process.pid}) lets go of ${chosen} keep-alive connection${chosen === 1 ? '' : 's'} (asked for ${message.count}): Connection: close on their next response`);
+      const asked = message.count;
+      Promise.resolve(this.#worker.shedConnections(asked)).then(
+        (chosen) => this.#log.debug(`Worker (pid: ${process.pid}) lets go of ${chosen} keep-alive connection${chosen === 1 ? '' : 's'} (asked for ${asked}): Connection: close on their next response`),
+        (err: unknown) => this.#log.exception('Cannot let go of keep-alive connections', err),
+      );
     });
   }
 
