@@ -120,7 +120,7 @@ class ThreadServer implements ServedApp {
   async shed(count: number): Promise<void> {
     await Promise.all(this.#spreads.map((spread) => spread.leaveFor(REBALANCE_PAUSE_MS)));
     const chosen = this.#drain.shed(count);
-    this.log.debug(`Lets go of ${chosen} keep-alive connection${chosen === 1 ? "" : "s"}: Connection: close on their next response`);
+    this.log.debug(`Lets go of ${chosen} keep-alive connection${chosen === 1 ? '' : 's'}: Connection: close on their next response`);
   }
 
   async stop(graceful: boolean): Promise<void> {
