@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Pool } from 'undici';
+import { Pool, request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FIXTURES, freePort, runPre, startPre, stopAll, waitFor, type PreProcess } from '../helpers/pre.js';
 
@@ -76,7 +76,7 @@ async function ttinUnderLoad(workerClass: string, extra: readonly string[]) {
 }
 
 describe.each([
-  { workerClass: 'async', extra: [] as string[] },
+  { workerClass: 'async', extra: ['--prometheus-bind', '127.0.0.1:0'] },
   { workerClass: 'threads', extra: ['--threads', '1'] },
 ])('keepalive_rebalance on $workerClass', ({ workerClass, extra }) => {
   it('after TTIN under keep-alive load, the new worker gets a real share of the requests, and no request fails', async () => {
@@ -98,6 +98,13 @@ describe.each([
     expect(load.connects).toBeGreaterThan(CONNECTIONS);
     expect(load.connects).toBeLessThanOrEqual(CONNECTIONS + asked.reduce((sum, shed) => sum + shed.count, 0));
     expect(pre.stderr).toMatch(new RegExp(`\\[${first}\\] \\[DEBUG\\] (\\[thread 0\\] )?(Worker \\(pid: ${first}\\) l|L)ets go of [1-4] keep-alive connection`));
+    if (extra.includes('--prometheus-bind')) {
+      // Each shed counts in Prometheus.
+      const metrics = pre.stderr.match(/Serving Prometheus metrics at: (\S+)/)?.[1];
+      expect(metrics).toBeDefined();
+      const text = await (await request(metrics!)).body.text();
+      expect(text).toMatch(new RegExp(`^pre_keepalive_rebalanced_total ${sheds(pre).length}$`, 'm'));
+    }
   });
 });
 

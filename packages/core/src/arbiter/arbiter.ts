@@ -21,7 +21,7 @@ import { Pidfile } from './pidfile.js';
 import { releaseStandbyWorker, takeStandbyWorker } from './standby.js';
 import { WorkerProcess } from './worker-process.js';
 import { WorkerPool, type PoolWorker } from './worker-pool.js';
-import { KeepaliveBalance, rebalancesKeepalive } from './keepalive-balance.js';
+import { KeepaliveBalance, describeShed, rebalancesKeepalive } from './keepalive-balance.js';
 import type { ArbiterMetrics } from '../metrics/arbiter-metrics.js';
 import { ControlServer } from '../control/server.js';
 
@@ -471,9 +471,7 @@ export class Arbiter implements ArbiterInfo, ArbiterControl {
   rebalanceWorkers(): void {
     const order = this.#balance?.judge({ workers: this.#pool.workers, generation: this.#pool.generation, numWorkers: this.#numWorkers });
     if (!order) return;
-    const worker = this.#pool.workers.find((w) => w.age === order.age);
-    this.log.debug(`Worker (pid: ${worker?.pid}) served ${Math.round(order.share * 100)}% of ${order.requests} requests over the last 2 s ` +
-      `with ${order.connections} of ${order.totalConnections} connections (${order.workers} workers); asking it to close ${order.count} after their next response`);
+    this.log.debug(describeShed(order, this.#pool.workers.find((w) => w.age === order.age)?.pid ?? 0));
     if (this.#processes.get(order.age)?.send({ type: 'shed_connections', count: order.count })) {
       this.#keepaliveRebalanced++;
       this.#metrics?.keepaliveRebalanced();

@@ -136,6 +136,12 @@ export class KeepaliveBalance {
   }
 }
 
+/** The debug line of an order. */
+export function describeShed(order: ShedOrder, pid: number): string {
+  return `Worker (pid: ${pid}) served ${Math.round(order.share * 100)}% of ${order.requests} requests over the last ${WINDOW_MS / 1000} s ` +
+    `with ${order.connections} of ${order.totalConnections} connections (${order.workers} workers); asking it to close ${order.count} after their next response`;
+}
+
 /**
  * The workers to balance, or null while the pool is not steady: a reload (HUP) or a replacement under
  * way, a worker booting or leaving. Those change the placement anyway; judging them would move
