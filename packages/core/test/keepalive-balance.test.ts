@@ -81,16 +81,25 @@ describe('KeepaliveBalance', () => {
   it('waits for SETTLE_REPORTS reports of the shed worker and a whole new window before judging again', () => {
     const { balance, run, workers, pool, tick } = setup();
     expect(run(WINDOW_MS + 500, [500, 0], [8, 0]).length).toBe(1);
-    // The shed worker falls silent (no report): nothing more is asked, however long the imbalance lasts.
+    // The shed worker falls silent (no report) while the imbalance lasts: nothing more is asked.
     for (let i = 0; i < 20; i++) {
       tick(500);
       workers[0]!.requests += 500;
       expect(balance.judge(pool())).toBeNull();
     }
-    // It reports again; the imbalance persists: a new order once it has reported SETTLE_REPORTS times.
-    const orders = run(WINDOW_MS + 500, [500, 0], [8, 0]);
-    expect(SETTLE_REPORTS).toBe(2);
-    expect(orders.length).toBe(1);
+    // Reports from the other worker do not count.
+    for (let i = 0; i < 5; i++) balance.report(2, 0);
+    tick(500);
+    expect(balance.judge(pool())).toBeNull();
+    // The shed worker reports: one report is not enough, SETTLE_REPORTS are.
+    for (let i = 1; i < SETTLE_REPORTS; i++) balance.report(1, 8);
+    tick(500);
+    workers[0]!.requests += 500;
+    expect(balance.judge(pool())).toBeNull();
+    balance.report(1, 8);
+    tick(500);
+    workers[0]!.requests += 500;
+    expect(balance.judge(pool())).toMatchObject({ age: 1, count: 4 });
   });
 
   it('the window restarts after a shed: the requests before it do not count', () => {
