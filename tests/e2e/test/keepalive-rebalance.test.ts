@@ -22,8 +22,8 @@ const KEEPALIVE = ['--keep-alive', '10'];
  * CONNECTIONS keep-alive connections (one undici Pool, pipelining 1), each asking `GET /` in a loop until
  * `stop()`, at most `maxRequests` requests or `maxMs` ms in all; `pids` in the order answered.
  */
-function keepAliveLoad(url: string, { maxRequests = 2_000_000, maxMs = 45_000 } = {}) {
-  const pool = new Pool(url, { connections: CONNECTIONS, pipelining: 1 });
+function keepAliveLoad(url: string, { connections = CONNECTIONS, maxRequests = 2_000_000, maxMs = 45_000 } = {}) {
+  const pool = new Pool(url, { connections, pipelining: 1 });
   const load = { pids: [] as number[], failed: 0, errors: [] as string[], connects: 0, stop: async () => {} };
   pool.on('connect', () => load.connects++);
   let stopped = false;
@@ -44,7 +44,7 @@ function keepAliveLoad(url: string, { maxRequests = 2_000_000, maxMs = 45_000 } 
       }
     }
   };
-  const loops = Array.from({ length: CONNECTIONS }, loop);
+  const loops = Array.from({ length: connections }, loop);
   load.stop = async () => {
     stopped = true;
     await Promise.all(loops);
@@ -141,6 +141,24 @@ describe('no churn when there is nothing to balance', () => {
     expect(load.connects).toBe(CONNECTIONS);
     expect(sheds(pre)).toEqual([]);
     expect(pre.stderr).not.toMatch(/lets go of|Lets go of/);
+  });
+
+  it('-w 2 with 3 connections: at most one shed (3/0 becomes 1/2), never a stream of them: 2/1 is as even as 3 gets', async () => {
+    const pre = startPre([PID_APP, '-w', '2', '-b', '127.0.0.1:0', '--log-level', 'debug', ...KEEPALIVE]);
+    const url = await pre.ready(2);
+    const load = keepAliveLoad(url, { connections: 3 });
+    try {
+      const until = Date.now() + 8000;
+      await waitFor(() => Date.now() >= until && load.pids.length >= 2 * RECENT, 'eight seconds of load');
+    } finally {
+      await load.stop();
+    }
+    expect(load.failed).toBe(0);
+    const asked = sheds(pre);
+    expect(asked.length).toBeLessThanOrEqual(1);
+    expect(load.connects).toBe(3 + asked.reduce((sum, shed) => sum + shed.count, 0));
+    // Both workers serve in the end: 2/1 either way round.
+    expect(new Set(load.pids.slice(-RECENT)).size).toBe(2);
   });
 });
 
