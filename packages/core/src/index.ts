@@ -3,6 +3,7 @@ export { defineConfig, type BuiltinWorkerClass, type PreConfig, type WorkerClass
 export { serializableSettings } from './settings/load.js';
 export type { Settings, SettingName } from './settings/registry.js';
 export { Worker, type ListenerCopy, type WorkerClass, type WorkerOptions } from './worker/worker.js';
+export type { ShedConnectionsMessage } from './worker/protocol.js';
 export { DEFAULT_CAPABILITIES, type WorkerCapabilities } from './worker/capabilities.js';
 export type { ListenerInfo } from './listeners/address.js';
 export { loadApp, runLifecycleHook, type AppLifecycle, type LoadedApp, type NodeListener } from './app/load.js';
@@ -20,7 +21,7 @@ export { ForwardedHeaders, type ForwardedView } from './http/forwarded.js';
 export { checkRequestHead, parserLimits, type RequestLimits, type RequestRejection } from './http/request-checks.js';
 export { BODY_TOO_LARGE, bodyTooLargeError, contentLengthRejection } from './http/body-limit.js';
 export { IpAllowList } from './listeners/ip-allow-list.js';
-export { AcceptSpread, type AcceptSpreadOptions, type SpreadCopy } from './listeners/accept-spread.js';
+export { AcceptSpread, REBALANCE_PAUSE_MS, type AcceptSpreadOptions, type SpreadCopy } from './listeners/accept-spread.js';
 export type { AccessLog, AccessLogEntry } from './logging/access-log.js';
 export { accessLogHeaders, type AccessLogHeaders } from './logging/access-format.js';
 export type { Logger } from './logging/error-log.js';

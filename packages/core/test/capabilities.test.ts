@@ -38,6 +38,7 @@ describe('settings → capabilities', () => {
       [['--worker-connections', '10', '--backlog', '64'], 'worker_connections:workerConnections backlog:backlog'],
       [['--threads', '2'], 'threads:threads'],
       [['--limit-request-body', '1048576'], 'limit_request_body:limitRequestBody'],
+      [['--keepalive-rebalance', 'on'], 'keepalive_rebalance:shedConnections'],
       [['-b', 'unix:/tmp/a.sock', '-b', 'fd://3', '-b', '127.0.0.1:9'], 'bind:unixSockets bind:inheritedSockets'],
     ];
     for (const [argv, expected] of cases) {
@@ -49,6 +50,9 @@ describe('settings → capabilities', () => {
   it('threads 1, proxy_protocol false and values equal to the defaults need nothing', async () => {
     const settings = await settingsFrom(['--threads', '1', '--keep-alive', '2', '--headers-timeout', '10', '--forwarded-allow-ips', '127.0.0.1,::1', '--limit-request-body', '0']);
     expect(settingRefusals(NONE, settings)).toEqual([]);
+    // keepalive_rebalance: auto (the default) and off are inactive on a class that cannot shed; only on is refused.
+    expect(settingRefusals(NONE, await settingsFrom(['--keepalive-rebalance', 'off']))).toEqual([]);
+    expect(settingRefusals(NONE, await settingsFrom(['--keepalive-rebalance', 'auto']))).toEqual([]);
   });
 
   it('FORWARDED_ALLOW_IPS from the environment counts as set', async () => {

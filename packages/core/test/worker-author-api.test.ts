@@ -125,6 +125,70 @@ describe('HttpDrain.trackConnections (the request listener reports each request)
   });
 });
 
+/** A raw keep-alive connection: `ask` sends a request and resolves to its whole response head (bodies are 'ok'). */
+async function rawConnection(port: number): Promise<{ socket: net.Socket; ask: (path?: string) => Promise<string>; closed: Promise<unknown> }> {
+  const socket = net.connect(port, '127.0.0.1');
+  socket.on('error', () => {});
+  const closed = once(socket, 'close');
+  await once(socket, 'connect');
+  let buffered = '';
+  let waiting: ((head: string) => void) | null = null;
+  socket.on('data', (chunk: Buffer) => {
+    buffered += chunk.toString('latin1');
+    const end = buffered.indexOf('\r\n\r\nok');
+    if (end < 0 || !waiting) return;
+    const head = buffered.slice(0, end);
+    buffered = buffered.slice(end + 6);
+    waiting(head);
+  });
+  const ask = (path = '/'): Promise<string> => new Promise((resolve) => {
+    waiting = resolve;
+    socket.write(`GET ${path} HTTP/1.1\r\nHost: x\r\n\r\n`);
+  });
+  return { socket, ask, closed };
+}
+
+describe('HttpDrain#shed (keepalive_rebalance)', () => {
+  it('chooses distinct connections, the ones used last first; each closes after its next response, none is cut while idle', async () => {
+    const drain = new HttpDrain();
+    const port = await listen((_req, res) => res.end('ok'), drain);
+    const [a, b, c] = await Promise.all([rawConnection(port), rawConnection(port), rawConnection(port)]);
+    for (const conn of [c!, a!, b!]) expect((await conn.ask()).toLowerCase()).toContain('connection: keep-alive');
+    // Used last: b, then a.
+    expect(drain.shed(2)).toBe(2);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(drain.connections).toBe(3); // idle connections are left open: their clients may be sending right now
+    expect((await b!.ask()).toLowerCase()).toContain('connection: close');
+    expect((await a!.ask()).toLowerCase()).toContain('connection: close');
+    expect((await c!.ask()).toLowerCase()).toContain('connection: keep-alive');
+    await Promise.all([a!.closed, b!.closed]);
+    expect(c!.socket.destroyed).toBe(false);
+    // One close per connection: only c is left to choose, whatever the count.
+    expect(drain.shed(5)).toBe(1);
+    expect((await c!.ask()).toLowerCase()).toContain('connection: close');
+    await c!.closed;
+    expect(drain.shed(1)).toBe(0);
+  });
+
+  it('a response still being prepared says Connection: close itself', async () => {
+    const drain = new HttpDrain();
+    let respond!: () => void;
+    let arrived!: () => void;
+    const held = new Promise<void>((resolve) => (arrived = resolve));
+    const port = await listen((_req, res) => {
+      respond = () => res.end('ok');
+      arrived();
+    }, drain);
+    const conn = await rawConnection(port);
+    const answer = conn.ask();
+    await held;
+    expect(drain.shed(1)).toBe(1);
+    respond();
+    expect((await answer).toLowerCase()).toContain('connection: close');
+    await conn.closed;
+  });
+});
+
 describe('countResponseBytes', () => {
   it('counts the body bytes an app writes, strings in their encoding and buffers', async () => {
     const drain = new HttpDrain();

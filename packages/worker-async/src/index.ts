@@ -1,4 +1,4 @@
-import { AcceptSpread, HttpDrain, WebSocketSessions, Worker, createServedProtocols, type WorkerCapabilities } from '@pre/core';
+import { AcceptSpread, HttpDrain, REBALANCE_PAUSE_MS, WebSocketSessions, Worker, createServedProtocols, type WorkerCapabilities } from '@pre/core';
 import type { NodeWebSockets } from './websocket.js';
 
 /**
@@ -11,6 +11,7 @@ export default class AsyncWorker extends Worker {
     tls: true, proxyProtocol: true, forwardedHeaders: true, headersTimeout: true, requestTimeout: true,
     keepalive: true, keepaliveOff: true, workerConnections: true, backlog: true, unixSockets: true, inheritedSockets: true,
     threads: false, nodeApps: true, fetchApps: true, websockets: true, limitRequestBody: true, http2: true,
+    shedConnections: true,
   };
 
   readonly #drain = new HttpDrain();
@@ -44,6 +45,20 @@ export default class AsyncWorker extends Worker {
     if (accepting) return this.log.warning(`Worker (pid: ${this.pid}) cannot share bursts of connections on ${address} with the other workers: ${err.message}`);
     this.log.error(`Worker (pid: ${this.pid}) cannot accept on ${address} any more: ${err.message}`);
     this.retire('cannot accept');
+  }
+
+  /** HTTP/1.1 connections (HTTP/2 sessions and WebSockets stay where they are). */
+  override get openConnections(): number {
+    return this.#drain.connections;
+  }
+
+  /**
+   * keepalive_rebalance: stops accepting for a moment, so their clients reconnect to the other workers,
+   * then `Connection: close` on the next response of the connections used last.
+   */
+  override async shedConnections(count: number): Promise<number> {
+    await Promise.all(this.#spreads.map((spread) => spread.leaveFor(REBALANCE_PAUSE_MS)));
+    return this.#drain.shed(count);
   }
 
   async stop(graceful: boolean): Promise<void> {

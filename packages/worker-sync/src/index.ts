@@ -25,6 +25,7 @@ export default class SyncWorker extends Worker {
     tls: true, proxyProtocol: true, forwardedHeaders: true, headersTimeout: true, requestTimeout: true,
     keepalive: false, keepaliveOff: true, workerConnections: false, backlog: true, unixSockets: true, inheritedSockets: true,
     threads: false, nodeApps: true, fetchApps: true, websockets: false, limitRequestBody: true, http2: false,
+    shedConnections: false, // keepalive > 0 is refused: no keep-alive connection to move
   };
 
   readonly #drain = new HttpDrain();

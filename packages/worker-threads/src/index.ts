@@ -4,6 +4,7 @@ import { writeHungHttp2Response } from './hung-http2-response.js';
 import { writeHungResponse } from './hung-response.js';
 import { fromWireEntry, type ThreadMessage } from './protocol.js';
 import { AcceptBalance } from './accept-balance.js';
+import { splitShed } from './shed-split.js';
 import type { CurrentRequest } from './shared-state.js';
 import { ThreadSlot } from './thread-slot.js';
 
@@ -35,6 +36,7 @@ export default class ThreadsWorker extends Worker {
     tls: true, proxyProtocol: true, forwardedHeaders: true, headersTimeout: true, requestTimeout: true,
     keepalive: true, keepaliveOff: true, workerConnections: true, backlog: true, unixSockets: true, inheritedSockets: true,
     threads: true, nodeApps: true, fetchApps: true, websockets: false, limitRequestBody: true, http2: true,
+    shedConnections: true,
   };
   /** Each thread runs onWorkerStart/onWorkerStop on its own copy of the app; the main thread serves nothing. */
   static readonly runsAppLifecycle = true;
@@ -57,6 +59,25 @@ export default class ThreadsWorker extends Worker {
     super(options);
     // Requests run in the threads, where the main thread's metrics never see them start.
     options.metrics?.countInFlightWith(() => this.#inFlight());
+  }
+
+  /** The current threads' HTTP/1.1 connections, as each thread last published them. */
+  override get openConnections(): number {
+    return this.#liveSlots().reduce((sum, slot) => sum + slot.state.connections, 0);
+  }
+
+  /** keepalive_rebalance: `count` split over the threads by their open connections, each thread closing its part. */
+  override shedConnections(count: number): number {
+    const slots = this.#liveSlots();
+    const shares = splitShed(slots.map((slot) => slot.state.connections), count);
+    slots.forEach((slot, i) => {
+      if (shares[i]! > 0) slot.send({ type: 'shed_connections', count: shares[i]! });
+    });
+    return shares.reduce((a, b) => a + b, 0);
+  }
+
+  #liveSlots(): ThreadSlot[] {
+    return this.#slots.filter((slot): slot is ThreadSlot => slot !== null && slot.booted && !slot.ended && slot.ending === null);
   }
 
   /** Requests running in the current threads (a terminated thread's are gone with it). */

@@ -18,7 +18,9 @@ const FINISHED = 5;
 const IN_FLIGHT = 6;
 /** That request's HTTP/2 stream id (0: HTTP/1.1); FD is then its connection's, -1 over TLS (the main thread cannot write on it). */
 const STREAM = 7;
-const INTS = 8;
+/** Open HTTP/1.1 connections of the thread (keepalive_rebalance), refreshed on every beat. */
+const CONNECTIONS = 8;
+const INTS = 9;
 const LABEL_BYTES = 240;
 
 export interface CurrentRequest {
@@ -82,11 +84,19 @@ export class SharedThreadState {
     Atomics.add(this.#ints, FINISHED, 1);
   }
 
+  setConnections(count: number): void {
+    Atomics.store(this.#ints, CONNECTIONS, count);
+  }
+
   // --- read by the main thread ---
 
   /** Requests finished since the last call. */
   takeFinished(): number {
     return Atomics.exchange(this.#ints, FINISHED, 0);
+  }
+
+  get connections(): number {
+    return Atomics.load(this.#ints, CONNECTIONS);
   }
 
   get inFlight(): number {

@@ -13,7 +13,7 @@ import { createRequire } from 'node:module';
 import type { Socket } from 'node:net';
 import { parentPort, workerData } from 'node:worker_threads';
 import {
-  AcceptSpread, HttpDrain, PreRequestAsker, ThreadLogger, accessLogHeaders, createServedProtocols, loadApp, runLifecycleHook,
+  AcceptSpread, HttpDrain, REBALANCE_PAUSE_MS, PreRequestAsker, ThreadLogger, accessLogHeaders, createServedProtocols, loadApp, runLifecycleHook,
   type AccessLogEntry, type LoadedApp, type Logger, type LogLevel, type PreRequestDoneMessage, type RequestInfo, type RequestTracker, type ResponseInfo, type ServedApp, type Settings,
 } from '@pre/core';
 import { AcceptBalance } from './accept-balance.js';
@@ -109,6 +109,18 @@ class ThreadServer implements ServedApp {
     if (message.error !== undefined || message.fd < 0) pending?.reject(new Error(message.error ?? 'no copy'));
     else if (pending) pending.resolve(message.fd);
     else closeFd(message.fd);
+  }
+
+  /** Open HTTP/1.1 connections, published to the main thread on every beat (keepalive_rebalance). */
+  get connections(): number {
+    return this.#drain.connections;
+  }
+
+  /** keepalive_rebalance: `count` of this thread's connections close after their next response. */
+  async shed(count: number): Promise<void> {
+    await Promise.all(this.#spreads.map((spread) => spread.leaveFor(REBALANCE_PAUSE_MS)));
+    const chosen = this.#drain.shed(count);
+    this.log.debug(`Lets go of ${chosen} keep-alive connection${chosen === 1 ? '' : 's'}: Connection: close on their next response`);
   }
 
   async stop(graceful: boolean): Promise<void> {
@@ -215,29 +227,35 @@ function http2Response(): typeof Http2ServerResponse {
 
 async function main(): Promise<void> {
   const state = new SharedThreadState(data.state);
-  const beat = setInterval(() => state.beat(), data.beatMs);
+  let server: ThreadServer | null = null;
+  const beat = setInterval(() => {
+    state.beat();
+    if (server) state.setConnections(server.connections);
+  }, data.beatMs);
   beat.unref();
   // Without hooks: they are functions of the config file, run by the main thread.
   const settings = data.settings as unknown as Settings;
   const log = new ThreadLogger(port, settings.loglevel as LogLevel);
-  let server: ThreadServer;
   let app: LoadedApp;
   // Each thread has its own copy of the app, so each runs the app's lifecycle hooks (a pool per thread).
   const info = { pid: process.pid, age: data.age, workerClass: String(settings.worker_class), log };
   try {
     app = await loadApp(settings.app ?? '', process.cwd(), settings.app_shape);
     await runLifecycleHook(app, 'onWorkerStart', info, settings.timeout * 1000, 'timeout');
-    server = new ThreadServer(settings, app, log);
-    await server.run();
+    const starting = new ThreadServer(settings, app, log);
+    await starting.run();
+    server = starting;
   } catch (err) {
     post({ type: 'boot_error', message: err instanceof Error && err.stack ? err.stack : String(err) });
     return;
   }
+  const serving = server;
   port.on('message', (message: MainMessage) => {
-    if (message.type === 'pre_request_done') server.preRequestDone(message);
-    else if (message.type === 'copy') server.copyArrived(message);
+    if (message.type === 'pre_request_done') serving.preRequestDone(message);
+    else if (message.type === 'shed_connections') void serving.shed(message.count);
+    else if (message.type === 'copy') serving.copyArrived(message);
     else if (message.type === 'stop') {
-      void server
+      void serving
         .stop(message.graceful)
         .then(() => runLifecycleHook(app, 'onWorkerStop', info, settings.graceful_timeout * 1000, 'graceful_timeout'))
         .catch((err: unknown) => log.warning(err instanceof Error ? err.message : String(err)))

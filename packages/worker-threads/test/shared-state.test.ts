@@ -22,6 +22,19 @@ describe('SharedThreadState', () => {
     expect(main.lastRequest()).toMatchObject({ seq: 9, stream: 0 });
   });
 
+  it('publishes the thread\'s open connections to the main thread, apart from the other fields', () => {
+    const thread = new SharedThreadState();
+    const main = new SharedThreadState(thread.buffer);
+    expect(main.connections).toBe(0);
+    thread.setConnections(8);
+    thread.requestStarted(1, 12, 'GET', '/');
+    thread.addInFlight(1);
+    expect(main.connections).toBe(8);
+    expect(main.inFlight).toBe(1);
+    thread.setConnections(4);
+    expect(main.connections).toBe(4);
+  });
+
   it('collects bare finished counts once', () => {
     const state = new SharedThreadState();
     state.countFinished();

@@ -41,6 +41,7 @@ export default class UwsWorker extends Worker {
     websockets: true,
     limitRequestBody: true,
     http2: false, // uWebSockets.js has no HTTP/2
+    shedConnections: false, // uWS reports no connection events: open connections cannot be counted
   };
 
   #server: UwsServer | null = null;

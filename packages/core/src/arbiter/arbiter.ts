@@ -21,6 +21,7 @@ import { Pidfile } from './pidfile.js';
 import { releaseStandbyWorker, takeStandbyWorker } from './standby.js';
 import { WorkerProcess } from './worker-process.js';
 import { WorkerPool, type PoolWorker } from './worker-pool.js';
+import { KeepaliveBalance, describeShed, rebalancesKeepalive } from './keepalive-balance.js';
 import type { ArbiterMetrics } from '../metrics/arbiter-metrics.js';
 import { ControlServer } from '../control/server.js';
 
@@ -83,6 +84,9 @@ export class Arbiter implements ArbiterInfo, ArbiterControl {
   /** capture_output: writes out an unfinished last line of stdout/stderr. */
   #flushCapturedOutput: (() => void) | null = null;
   #reloads = 0;
+  /** keepalive_rebalance, when active for the settings and the class (keepalive-balance.ts). */
+  #balance: KeepaliveBalance | null = null;
+  #keepaliveRebalanced = 0;
 
   constructor(options: ArbiterOptions) {
     this.#sources = options.sources;
@@ -95,6 +99,7 @@ export class Arbiter implements ArbiterInfo, ArbiterControl {
     this.#fixedBinds = takeSystemdSockets(process.env, process.pid) ?? inherited.binds;
     this.#listeners = new ListenerSet(options.workerClass.WorkerClass.bindsOwnListeners === true, inherited.listeners);
     this.#daemonized = options.daemonized;
+    this.#balance = keepaliveBalance(options.settings, options.workerClass);
     this.log = createErrorLog(options.settings, options.procName);
     this.#pool = new WorkerPool({
       spawn: (worker) => this.spawnWorker(worker),
@@ -179,6 +184,7 @@ export class Arbiter implements ArbiterInfo, ArbiterControl {
         this.#maybePromote();
         this.murderWorkers();
         await this.manageWorkers();
+        this.rebalanceWorkers();
       }
     }
     return this.#shutdown(this.#exitCode);
@@ -256,6 +262,7 @@ export class Arbiter implements ArbiterInfo, ArbiterControl {
     this.#settings = settings;
     this.#configFile = configFile;
     this.#workerClass = workerClass;
+    this.#balance = keepaliveBalance(settings, workerClass);
     this.#identity = identity;
     this.#reloads++;
     this.log.level = settings.loglevel;
@@ -366,6 +373,7 @@ export class Arbiter implements ArbiterInfo, ArbiterControl {
       workerClass: this.#settings.worker_class, numWorkers: this.#numWorkers, liveWorkers: workers.length,
       bootedWorkers: workers.filter((w) => w.booted && w.retiringSince === null).length, stopping: this.#stopping,
       requests: this.#requestsOfExited + workers.reduce((sum, w) => sum + w.requests, 0), workerExits: this.#workerExits, reloads: this.#reloads,
+      keepaliveRebalanced: this.#keepaliveRebalanced,
     };
   }
 
@@ -451,6 +459,7 @@ export class Arbiter implements ArbiterInfo, ArbiterControl {
       case 'retiring': return this.#pool.retiring(worker, message.handover === true);
       case 'stats':
         worker.requests = message.requests;
+        this.#balance?.report(worker.age, message.connections);
         return;
       case 'metrics_snapshot':
         this.#metrics?.onWorkerMessage(worker.pid, message);
@@ -468,6 +477,17 @@ export class Arbiter implements ArbiterInfo, ArbiterControl {
     else child.send({ type: 'listener_copy', id }, handle);
   }
 
+  /** keepalive_rebalance: asks a worker that serves far more than its share to let go of some keep-alive connections. */
+  rebalanceWorkers(): void {
+    const order = this.#balance?.judge({ workers: this.#pool.workers, generation: this.#pool.generation, numWorkers: this.#numWorkers });
+    if (!order) return;
+    this.log.debug(describeShed(order, this.#pool.workers.find((w) => w.age === order.age)?.pid ?? 0));
+    if (this.#processes.get(order.age)?.send({ type: 'shed_connections', count: order.count })) {
+      this.#keepaliveRebalanced++;
+      this.#metrics?.keepaliveRebalanced();
+    }
+  }
+
   /** Heartbeat timeouts (SIGABRT, then SIGKILL) and retiring workers past `graceful_timeout`. */
   murderWorkers(): void {
     this.#pool.murder();
@@ -482,6 +502,7 @@ export class Arbiter implements ArbiterInfo, ArbiterControl {
   /** One exited worker: log how it ended, run `child_exit`. */
   reapWorker(worker: PoolWorker): void {
     this.#processes.delete(worker.age);
+    this.#balance?.forget(worker.age);
     this.#metrics?.workerExited(worker.pid);
     this.#requestsOfExited += worker.requests;
     if (!this.#stopping) this.#workerExits++;
@@ -545,6 +566,11 @@ export class Arbiter implements ArbiterInfo, ArbiterControl {
     this.log.flush();
     return code;
   }
+}
+
+/** The balance of keep-alive connections, when keepalive_rebalance is active for these settings and this class. */
+function keepaliveBalance(settings: Settings, workerClass: ResolvedWorkerClass): KeepaliveBalance | null {
+  return rebalancesKeepalive(settings, workerClass.capabilities) ? new KeepaliveBalance() : null;
 }
 
 /** The metrics and health modules, loaded only when a setting asks for them (most masters never do). */

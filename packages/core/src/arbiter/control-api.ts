@@ -35,6 +35,8 @@ export interface ArbiterStats {
   /** Workers that exited while the arbiter was not stopping (crashes, timeouts, max_requests, reloads). */
   readonly workerExits: number;
   readonly reloads: number;
+  /** Times a worker was asked to close some keep-alive connections (keepalive_rebalance). */
+  readonly keepaliveRebalanced: number;
 }
 
 /** What the control socket (and anything else that drives the arbiter) can ask of it. */

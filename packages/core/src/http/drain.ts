@@ -10,6 +10,10 @@ interface ConnectionState {
    */
   idleSince: number;
   response: ServerResponse | null;
+  /** The drain's request number of the last request on this connection (most recent first when shedding). */
+  lastRequest: number;
+  /** Chosen by `shed`: its next response (or the current one, headers unsent) says `Connection: close`. */
+  shed: boolean;
   /** The drain's table of connections, which the socket leaves when it closes. */
   readonly table: Map<Socket, ConnectionState>;
 }
@@ -70,6 +74,8 @@ export class HttpDrain implements RequestTracker {
   readonly #connections = new Map<Socket, ConnectionState>();
   readonly #servers: HttpServer[] = [];
   readonly #parts: DrainPart[] = [];
+  /** Numbers the requests, so `shed` can pick the connections used last. */
+  #requests = 0;
 
   get draining(): boolean {
     return this.#draining;
@@ -98,7 +104,7 @@ export class HttpDrain implements RequestTracker {
     const table = this.#connections;
     // Requests of an HTTPS server arrive on the TLS socket, not on the TCP one under it.
     server.on(isTlsServer(server) ? 'secureConnection' : 'connection', (socket: Socket & Tracked) => {
-      const state: ConnectionState = { active: 0, idleSince: -1, response: null, table };
+      const state: ConnectionState = { active: 0, idleSince: -1, response: null, lastRequest: 0, shed: false, table };
       socket[STATE] = state;
       table.set(socket, state);
       socket.on('close', onSocketClose);
@@ -110,6 +116,8 @@ export class HttpDrain implements RequestTracker {
     if (this.#draining) res.shouldKeepAlive = false;
     const state = (req.socket as Socket & Tracked)[STATE];
     if (state === undefined) return;
+    if (state.shed) res.shouldKeepAlive = false;
+    state.lastRequest = ++this.#requests;
     state.active++;
     state.idleSince = -1;
     state.response = res;
@@ -119,6 +127,23 @@ export class HttpDrain implements RequestTracker {
   /** The response closed (see `requestEnded` above). */
   requestEnded(res: ServerResponse): void {
     requestEnded(res);
+  }
+
+  /**
+   * keepalive_rebalance: closes up to `count` distinct HTTP/1.1 connections gracefully, the ones used
+   * last first (an idle one carries no load): each one's next response, or its current one if its headers
+   * are not sent yet, says `Connection: close`, and node closes the connection after it. Never cuts a
+   * connection (its client may be sending on it at this instant). Returns how many were chosen.
+   */
+  shed(count: number): number {
+    const candidates = [...this.#connections.values()].filter((state) => !state.shed);
+    candidates.sort((a, b) => b.lastRequest - a.lastRequest);
+    const chosen = candidates.slice(0, Math.max(0, count));
+    for (const state of chosen) {
+      state.shed = true;
+      if (state.response && !state.response.headersSent) state.response.shouldKeepAlive = false;
+    }
+    return chosen.length;
   }
 
   /** Drains `part` with these connections (see http2-drain.ts). */

@@ -32,6 +32,12 @@ export interface AcceptSpreadOptions {
 const BURST = 3;
 const WINDOW_MS = 5;
 const PAUSE_MS = 2;
+/**
+ * keepalive_rebalance: how long a worker letting go of connections leaves new ones to the others
+ * (`leaveFor`). Their clients reconnect as soon as their next response says `Connection: close`; without
+ * the pause, the worker that is already running wins most of those accepts again (measured: 3 of 4).
+ */
+export const REBALANCE_PAUSE_MS = 200;
 /** Spare copies kept at hand, so that a pause never waits for the arbiter. */
 const SPARES = 3;
 
@@ -106,9 +112,35 @@ export class AcceptSpread {
     this.#pauses++;
     this.#options.log.debug(`Worker (pid: ${process.pid}) leaves a burst of new connections to the other workers for ${PAUSE_MS} ms`);
     this.#windowStart = -Infinity;
+    this.#pause(PAUSE_MS);
+  }
+
+  /**
+   * Leaves new connections to the other workers for `ms` (keepalive_rebalance: the connections this
+   * worker is letting go of reconnect elsewhere). Uses a spare, or first asks for one when none is at hand
+   * (a worker started alone keeps none); resolves once paused, or at once when it cannot pause.
+   */
+  async leaveFor(ms: number): Promise<void> {
+    if (this.#stopped || this.#resume) return;
+    if (this.#spares.length === 0) {
+      if (this.#noCopies) return;
+      let copy: SpreadCopy;
+      try {
+        copy = await this.#options.fetchCopy();
+      } catch {
+        return; // the worker keeps accepting: the connections let go of may land here again
+      }
+      if (this.#stopped) return copy.close();
+      this.#spares.push(copy);
+      if (this.#resume) return;
+    }
+    this.#pause(ms);
+  }
+
+  #pause(ms: number): void {
     // net.Server's close stops the listening handle only (http.Server's would cut idle keep-alive connections).
     NetServer.prototype.close.call(this.#server);
-    this.#resume = setTimeout(() => this.#listenAgain(), PAUSE_MS);
+    this.#resume = setTimeout(() => this.#listenAgain(), ms);
   }
 
   #listenAgain(): void {
@@ -117,7 +149,7 @@ export class AcceptSpread {
     const copy = this.#spares.shift()!;
     if (copy.handle) this.#server.listen(copy.handle, this.#options.backlog);
     else this.#server.listen({ fd: copy.fd }, this.#options.backlog);
-    this.#refill();
+    if (this.#options.enabled !== false) this.#refill();
   }
 
   #refill(): void {

@@ -62,6 +62,11 @@ export class ArbiterMetrics {
     return true;
   }
 
+  /** A worker was asked to close some keep-alive connections (keepalive_rebalance); Prometheus reads the count from stats. */
+  keepaliveRebalanced(): void {
+    this.#statsd?.increment('gunicorn.keepalive_rebalanced');
+  }
+
   workerExited(pid: number): void {
     this.#prometheus?.workerExited(pid);
   }

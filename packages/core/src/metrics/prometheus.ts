@@ -140,6 +140,7 @@ export class PrometheusServer {
     new Gauge({ name: 'pre_workers', help: 'Live worker processes (including ones booting or being replaced).', registers }).set(stats.liveWorkers);
     new Gauge({ name: 'pre_workers_target', help: 'The number of workers the arbiter keeps (workers, TTIN/TTOU).', registers }).set(stats.numWorkers);
     new Counter({ name: 'pre_worker_restarts_total', help: 'Workers that exited while the arbiter was running (crashes, timeouts, max_requests, reloads).', registers }).inc(stats.workerExits);
+    new Counter({ name: 'pre_keepalive_rebalanced_total', help: 'Times a worker serving more than its share was asked to close some keep-alive connections (keepalive_rebalance).', registers }).inc(stats.keepaliveRebalanced);
     const age = new Gauge({ name: 'pre_worker_heartbeat_age_seconds', help: 'Seconds since each worker last touched its heartbeat file.', labelNames: ['pid'], registers });
     const now = Date.now();
     for (const worker of this.#host.workerStatuses()) {

@@ -27,6 +27,9 @@ function hookSetting<K extends keyof Hooks>(name: K, signature: string, desc: st
 export const APP_SHAPES = ['auto', 'node', 'fetch'] as const;
 export type AppShapeSetting = (typeof APP_SHAPES)[number];
 
+export const KEEPALIVE_REBALANCE_MODES = ['auto', 'on', 'off'] as const;
+export type KeepaliveRebalance = (typeof KEEPALIVE_REBALANCE_MODES)[number];
+
 /** A protocol of `http_protocols`. */
 export type HttpProtocol = 'h1' | 'h2';
 
@@ -325,6 +328,12 @@ export const SETTINGS = {
     validate: v.number(0), default: 2,
     short: 'Seconds to wait for the next request on a keep-alive connection.',
     desc: 'Behind a load balancer, set it above the balancer\'s idle timeout. 0 closes the connection after each response.',
+  }),
+  keepalive_rebalance: setting({
+    name: 'keepalive_rebalance', section: 'Worker Processes', cli: ['--keepalive-rebalance'], meta: 'MODE', kind: 'string',
+    validate: v.oneOf(KEEPALIVE_REBALANCE_MODES), default: 'auto' as KeepaliveRebalance,
+    short: 'Move keep-alive connections off a worker that serves far more than its share: auto, on or off.',
+    desc: 'A keep-alive connection stays on the worker that accepted it, so a few long-lived connections (behind a load balancer, or after TTIN) can keep one worker busy while another idles. When, over the last 2 s, the busiest of the current workers served more than its share plus 5 points of at least 200 requests and holds at least 2 open connections more than the least loaded one, the arbiter asks it to close a few of them gracefully: each gets `Connection: close` on its next response, and the client reconnects (the kernel hands the new connection to whichever worker accepts). `auto` does this where the worker class can (`async`, `threads`); `on` also refuses, at start-up, a class that cannot (`sync`, `uws`, a third-party class that does not declare `shedConnections`); `off` leaves connections where they land. See [architecture](architecture.md#balance-keep-alive-connections).',
   }),
   worker_tmp_dir: setting({
     name: 'worker_tmp_dir', section: 'Worker Processes', cli: ['--worker-tmp-dir'], meta: 'DIR', kind: 'string',

@@ -45,6 +45,11 @@ export interface WorkerCapabilities {
   readonly limitRequestBody: boolean;
   /** Serves HTTP/2 (`h2` in http_protocols, http2_cleartext). */
   readonly http2: boolean;
+  /**
+   * Moves keep-alive connections for keepalive_rebalance: reports its open connections
+   * (`Worker#openConnections`) and closes some gracefully when asked (`Worker#shedConnections`).
+   */
+  readonly shedConnections: boolean;
 }
 
 export type Capability = keyof WorkerCapabilities;
@@ -71,6 +76,7 @@ export const DEFAULT_CAPABILITIES: WorkerCapabilities = Object.freeze({
   websockets: false,
   limitRequestBody: false,
   http2: false,
+  shedConnections: false,
 });
 
 const CAPABILITY_NAMES = Object.keys(DEFAULT_CAPABILITIES) as Capability[];
@@ -94,6 +100,7 @@ export const CAPABILITY_LABELS: Readonly<Record<Capability, string>> = {
   websockets: 'WebSockets',
   limitRequestBody: 'request body limit',
   http2: 'HTTP/2',
+  shedConnections: 'moving keep-alive connections',
 };
 
 /** A class as far as capabilities go: what it declares, and whether it binds its own sockets. */
@@ -160,6 +167,8 @@ export const SETTING_RULES: readonly Rule[] = [
   { setting: 'limit_request_body', capability: 'limitRequestBody', applies: (s) => s.limit_request_body > 0 },
   { setting: 'http_protocols', capability: 'http2', applies: (s) => s.http_protocols.includes('h2') },
   nonDefault('http2_cleartext', 'http2'),
+  // `auto` simply stays inactive on a class that cannot: only an explicit `on` is refused.
+  { setting: 'keepalive_rebalance', capability: 'shedConnections', applies: (s) => s.keepalive_rebalance === 'on' },
 ];
 
 /**

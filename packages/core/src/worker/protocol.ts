@@ -46,6 +46,15 @@ export interface MetricsRequestMessage {
   readonly id: number;
 }
 
+/**
+ * Arbiter → worker (keepalive_rebalance): close `count` of your keep-alive connections gracefully
+ * (`Worker#shedConnections`), so their clients reconnect and may land on another worker.
+ */
+export interface ShedConnectionsMessage {
+  readonly type: 'shed_connections';
+  readonly count: number;
+}
+
 /** The id of the snapshot a worker sends unasked just before it exits. */
 export const FINAL_SNAPSHOT_ID = 0;
 
@@ -57,7 +66,8 @@ export type WorkerMessage =
   | { readonly type: 'boot_error'; readonly message: string }
   /** `handover`: the worker keeps serving until the arbiter, once a replacement serves, sends TERM. */
   | { readonly type: 'retiring'; readonly reason: string; readonly handover: boolean }
-  | { readonly type: 'stats'; readonly requests: number }
+  /** Sent when either changed; `connections` (open HTTP/1.1 connections) only from a class that counts them. */
+  | { readonly type: 'stats'; readonly requests: number; readonly connections?: number }
   /** The answer to a metrics_request (or, with id FINAL_SNAPSHOT_ID, sent unasked before exit): prom-client's `getMetricsAsJSON()`. */
   | { readonly type: 'metrics_snapshot'; readonly id: number; readonly metrics: readonly unknown[] };
 

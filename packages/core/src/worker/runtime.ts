@@ -15,7 +15,7 @@ import { appRefusals } from './capabilities.js';
 import { refuseUnsupportedBy, resolveWorkerClass, type ResolvedWorkerClass } from './resolve.js';
 import { STOP_BEGUN, type ListenerCopy, type Worker } from './worker.js';
 import type { ListenerCopyMessage } from './protocol.js';
-import { FINAL_SNAPSHOT_ID, type MetricsRequestMessage } from './protocol.js';
+import { FINAL_SNAPSHOT_ID, type MetricsRequestMessage, type ShedConnectionsMessage } from './protocol.js';
 import type { WorkerMetrics } from '../metrics/worker-metrics.js';
 import { MemoryLimit } from '../health/memory-limit.js';
 
@@ -137,6 +137,7 @@ export class WorkerRuntime {
     }
     send({ type: 'booted' });
     this.#reportStats();
+    this.#obeyShedRequests();
     this.#watchMemory();
   }
 
@@ -152,13 +153,33 @@ export class WorkerRuntime {
     timer.unref();
   }
 
-  /** Tells the arbiter how many requests this worker served (for `pre ctl show workers`), when it changed. */
+  /**
+   * Tells the arbiter how many requests this worker served (for `pre ctl show workers`) and, from a class
+   * that counts them, its open connections (keepalive_rebalance), when either changed.
+   */
   #reportStats(): void {
-    let reported = 0;
+    let reportedRequests = 0;
+    let reportedConnections: number | null = null;
     setInterval(() => {
       const requests = this.#worker?.requestCount ?? 0;
-      if (requests !== reported) send({ type: 'stats', requests: (reported = requests) });
+      const connections = this.#worker?.openConnections ?? null;
+      if (requests === reportedRequests && connections === reportedConnections) return;
+      reportedRequests = requests;
+      reportedConnections = connections;
+      send(connections === null ? { type: 'stats', requests } : { type: 'stats', requests, connections });
     }, STATS_INTERVAL_MS).unref();
+  }
+
+  /** keepalive_rebalance: the arbiter asks this worker to let go of some keep-alive connections. */
+  #obeyShedRequests(): void {
+    process.on('message', (message: ShedConnectionsMessage) => {
+      if (message?.type !== 'shed_connections' || !this.#worker?.alive) return;
+      const asked = message.count;
+      Promise.resolve(this.#worker.shedConnections(asked)).then(
+        (chosen) => this.#log.debug(`Worker (pid: ${process.pid}) lets go of ${chosen} keep-alive connection${chosen === 1 ? '' : 's'} (asked for ${asked}): Connection: close on their next response`),
+        (err: unknown) => this.#log.exception('Cannot let go of keep-alive connections', err),
+      );
+    });
   }
 
   /**

@@ -1,4 +1,5 @@
 import type { ThreadLogMessage } from '../logging/thread-logger.js';
+import type { ShedConnectionsMessage } from './protocol.js';
 import type { PreRequestDoneMessage, PreRequestMessage } from './thread-pre-request.js';
 
 /**
@@ -16,4 +17,6 @@ export type ThreadToMain =
 
 export type MainToThread =
   | { readonly type: 'stop'; readonly graceful: boolean }
+  /** keepalive_rebalance: this thread's part of the count the arbiter asked the process for. */
+  | ShedConnectionsMessage
   | PreRequestDoneMessage;

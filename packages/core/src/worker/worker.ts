@@ -140,6 +140,27 @@ export abstract class Worker implements ServedApp {
     return this.#requestCount;
   }
 
+  /**
+   * Open HTTP/1.1 connections, reported to the arbiter with the request count (keepalive_rebalance), or
+   * null when the class does not count them. A class that declares `shedConnections` overrides it.
+   */
+  get openConnections(): number | null {
+    return null;
+  }
+
+  /**
+   * keepalive_rebalance: this worker serves more than its share; close `count` distinct keep-alive
+   * connections gracefully so their clients reconnect (and may land on another worker). Each chosen
+   * connection gets `Connection: close` on its next response; an idle one is never cut (its client may be
+   * sending at that instant). A class sharing a listening socket should also stop accepting for a moment
+   * (`AcceptSpread#leaveFor(REBALANCE_PAUSE_MS)`) so the clients reconnect elsewhere. Called only for a class
+   * that declares `shedConnections`; returns (or resolves to) how many connections were chosen.
+   */
+  shedConnections(count: number): number | Promise<number> {
+    void count;
+    return 0;
+  }
+
   /** False once a stop has begun. */
   get alive(): boolean {
     return this.#alive;
