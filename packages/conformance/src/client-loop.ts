@@ -30,7 +30,7 @@ export async function clientLoop(port: number, options: LoopOptions): Promise<Lo
   const one = async (n: number): Promise<void> => {
     const client = new Client(`http://127.0.0.1:${port}`, {
       headersTimeout: 10_000, bodyTimeout: 10_000, keepAliveTimeout: 30_000,
-      // undici's default threshold (2 s) would close after every answer to a server's `Keep-Alive: timeout=2`.
+      // undici's default threshold (2 s) would close after every answer to a short `Keep-Alive: timeout=N` (a test's --keep-alive 2).
       keepAliveTimeoutThreshold: 500,
     });
     try {

@@ -33,7 +33,7 @@ describe('settings → capabilities', () => {
       [['--proxy-protocol'], 'proxy_protocol:proxyProtocol'],
       [['--forwarded-allow-ips', '*', '--forwarder-headers', 'X-REAL-IP'], 'forwarded_allow_ips:forwardedHeaders forwarder_headers:forwardedHeaders'],
       [['--headers-timeout', '5', '--request-timeout', '60'], 'headers_timeout:headersTimeout request_timeout:requestTimeout'],
-      [['--keep-alive', '5'], 'keepalive:keepalive'],
+      [['--keep-alive', '10'], 'keepalive:keepalive'],
       [['--keep-alive', '0'], 'keepalive:keepaliveOff'],
       [['--worker-connections', '10', '--backlog', '64'], 'worker_connections:workerConnections backlog:backlog'],
       [['--threads', '2'], 'threads:threads'],
@@ -48,7 +48,7 @@ describe('settings → capabilities', () => {
   });
 
   it('threads 1, proxy_protocol false and values equal to the defaults need nothing', async () => {
-    const settings = await settingsFrom(['--threads', '1', '--keep-alive', '2', '--headers-timeout', '10', '--forwarded-allow-ips', '127.0.0.1,::1', '--limit-request-body', '0']);
+    const settings = await settingsFrom(['--threads', '1', '--keep-alive', '5', '--headers-timeout', '10', '--forwarded-allow-ips', '127.0.0.1,::1', '--limit-request-body', '0']);
     expect(settingRefusals(NONE, settings)).toEqual([]);
     // keepalive_rebalance: auto (the default) and off are inactive on a class that cannot shed; only on is refused.
     expect(settingRefusals(NONE, await settingsFrom(['--keepalive-rebalance', 'off']))).toEqual([]);
@@ -103,12 +103,12 @@ describe('refusal messages', () => {
   const alternatives = { async: { ...ALL, threads: false }, sync: { ...ALL, keepalive: false, threads: false }, uws: { ...NONE, fetchApps: true, threads: true } };
 
   it('one line per refusal, naming the setting, its value, the class and the built-in classes that would do', async () => {
-    const refusals = settingRefusals({ ...ALL, tls: false, keepalive: false }, await settingsFrom(['--certfile', 'c.pem', '--keyfile', 'k.pem', '--keep-alive', '5']));
+    const refusals = settingRefusals({ ...ALL, tls: false, keepalive: false }, await settingsFrom(['--certfile', 'c.pem', '--keyfile', 'k.pem', '--keep-alive', '10']));
     const text = formatRefusals(refusals, { workerClass: 'uws', builtin: true, alternatives });
     expect(text.split('\n')).toEqual([
       "worker class 'uws' cannot honour certfile = c.pem (TLS): use --worker-class async or sync, or remove certfile",
       "worker class 'uws' cannot honour keyfile = k.pem (TLS): use --worker-class async or sync, or remove keyfile",
-      "worker class 'uws' cannot honour keepalive = 5 (keep-alive): use --worker-class async, or leave keepalive at its default (2)",
+      "worker class 'uws' cannot honour keepalive = 10 (keep-alive): use --worker-class async, or leave keepalive at its default (5)",
     ]);
   });
 

@@ -19,19 +19,19 @@ const booting = (stderr: string): number => [...stderr.matchAll(/Booting worker 
 describe('a setting the worker class cannot honour is refused at start-up, naming the setting and the class', () => {
   it('uws with --headers-timeout/--keep-alive/--backlog: exit 3 before binding or forking, one line per setting', async () => {
     const port = await freePort();
-    const { code, stderr } = await runPre([FETCH_APP, '-k', 'uws', '-b', `127.0.0.1:${port}`, '--headers-timeout', '5', '--keep-alive', '5', '--backlog', '100']);
+    const { code, stderr } = await runPre([FETCH_APP, '-k', 'uws', '-b', `127.0.0.1:${port}`, '--headers-timeout', '5', '--keep-alive', '10', '--backlog', '100']);
     expect(code).toBe(3);
     expect(stderr).toContain("worker class 'uws' cannot honour headers_timeout = 5");
-    expect(stderr).toContain("worker class 'uws' cannot honour keepalive = 5 (keep-alive)");
+    expect(stderr).toContain("worker class 'uws' cannot honour keepalive = 10 (keep-alive)");
     expect(stderr).toContain("worker class 'uws' cannot honour backlog = 100");
     expect(booting(stderr)).toBe(0);
     expect(stderr).not.toContain('Listening at');
   });
 
   it('sync refuses a keepalive above 0 and a worker_connections limit (it closes every connection); keepalive 0 is fine', async () => {
-    const refused = await runPre([FETCH_APP, '-k', 'sync', '-b', '127.0.0.1:0', '--keep-alive', '5', '--worker-connections', '50']);
+    const refused = await runPre([FETCH_APP, '-k', 'sync', '-b', '127.0.0.1:0', '--keep-alive', '10', '--worker-connections', '50']);
     expect(refused.code).toBe(3);
-    expect(refused.stderr).toContain("worker class 'sync' cannot honour keepalive = 5 (keep-alive): use --worker-class async or threads");
+    expect(refused.stderr).toContain("worker class 'sync' cannot honour keepalive = 10 (keep-alive): use --worker-class async or threads");
     expect(refused.stderr).toContain("worker class 'sync' cannot honour worker_connections = 50 (connection limit)");
     const ok = await runPre(['--check-config', FETCH_APP, '-k', 'sync', '--keep-alive', '0']);
     expect(ok.stderr).toBe('');

@@ -87,7 +87,10 @@ describe('settings and config', () => {
     expect(code).toBe(4);
     expect(pre.stderr).toContain('App failed to load');
     expect(pre.stderr).toContain('does-not-exist.js');
-    expect(pre.stderr.match(/Booting worker with pid/g)?.length).toBe(2);
+    // At start the first worker boots alone (worker-pool.ts) for up to 500 ms: its import error usually stops
+    // pre before the second spawn; on a loaded machine the second may have started. Never a third.
+    expect(pre.stderr.match(/Booting worker with pid/g)?.length).toBeLessThanOrEqual(2);
+    expect(pre.stderr.match(/App failed to load/g)?.length).toBe(1);
   });
 
   it('an app module with no app export says which exports it has', async () => {

@@ -223,7 +223,7 @@ describe('the same class on the same port: HTTP/1.1 through core, h2c beside it'
     const url = await pre.ready(1);
     const user = await request(`${url}/users/5`);
     expect(user.statusCode).toBe(200);
-    expect(user.headers['keep-alive']).toBe('timeout=2'); // node:http's keep-alive, from core's createNodeServer
+    expect(user.headers['keep-alive']).toBe('timeout=5'); // node:http's keep-alive, from core's createNodeServer
     expect(await user.body.json()).toEqual({ id: 5, name: 'user 5' });
     const echo = await request(`${url}/echo`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ a: [1, 2] }) });
     expect(echo.statusCode).toBe(201);

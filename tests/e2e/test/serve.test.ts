@@ -29,6 +29,20 @@ describe('serving', () => {
     expect(pre.stderr).toMatch(/\[\d+\] \[INFO\] Starting pre \d+\.\d+\.\d+/);
   });
 
+  it("Node's own fetch keeps its connection to pre with the default keepalive (5 s: undici keeps 2 s off the server's hint)", async () => {
+    const pre = startPre([path.join(FIXTURES, 'remote-port.js'), ...READY]);
+    const url = await pre.ready();
+    const ports = new Set<string>();
+    let hint: string | null = null;
+    for (let i = 0; i < 20; i++) {
+      const res = await fetch(`${url}/`);
+      hint = res.headers.get('keep-alive');
+      ports.add(await res.text());
+    }
+    expect(hint).toBe('timeout=5');
+    expect(ports.size).toBeLessThanOrEqual(2); // at 2 s (Gunicorn's default) it was 20: one connection per request
+  });
+
   it('serves a fetch-shape object app (Hono style), including a request body and a 500 on throw', async () => {
     const pre = startPre([path.join(FIXTURES, 'fetch-object.js'), ...READY]);
     const url = await pre.ready();

@@ -325,9 +325,9 @@ export const SETTINGS = {
   }),
   keepalive: setting({
     name: 'keepalive', section: 'Worker Processes', cli: ['--keep-alive'], meta: 'SECONDS', kind: 'number',
-    validate: v.number(0), default: 2,
+    validate: v.number(0), default: 5,
     short: 'Seconds to wait for the next request on a keep-alive connection.',
-    desc: 'Behind a load balancer, set it above the balancer\'s idle timeout. 0 closes the connection after each response.',
+    desc: 'Behind a load balancer, set it above the balancer\'s idle timeout. 0 closes the connection after each response. The default is Node\'s own (node:http, so PM2 and node:cluster too), not Gunicorn\'s 2: pre tells clients the timeout (`Keep-Alive: timeout=N`), and undici (Node\'s `fetch`) keeps a 2 s margin from it, so at 2 s or less every `fetch` to pre would open a new connection.',
   }),
   keepalive_rebalance: setting({
     name: 'keepalive_rebalance', section: 'Worker Processes', cli: ['--keepalive-rebalance'], meta: 'MODE', kind: 'string',
