@@ -58,7 +58,7 @@ function headerListSize(method: string, url: string, rawHeaders: readonly string
 /**
  * pre's request limits on one HTTP/2 stream, as on HTTP/1.1: a header list over
  * http2_max_header_list_size, too many or too large header fields are 431, a long `:path` 414, a repeated single header 400, an invalid `:authority`/Host 400. Run after
- * `adaptHttp2Request`, so `rawHeaders` holds the regular fields only. Framing (Transfer-Encoding) does
+ * the request class's adaptation (http2-adapter.ts), so `rawHeaders` holds the regular fields only. Framing (Transfer-Encoding) does
  * not exist in HTTP/2: nghttp2 refuses connection-specific fields itself.
  */
 export function checkHttp2Request(req: Pick<Http2ServerRequest, 'method' | 'url' | 'rawHeaders' | 'headers'>, limits: Http2Limits): RequestRejection | null {

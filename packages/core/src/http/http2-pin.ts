@@ -1,0 +1,91 @@
+import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
+
+type Keyed = Record<string | symbol, unknown>;
+type Constructor = new (...args: never[]) => Keyed;
+
+/**
+ * Subclasses whose objects keep working when an app swaps their prototypes, as Express does
+ * (`Object.setPrototypeOf(req, app.request)`, whose chain is http.IncomingMessage's and
+ * http.ServerResponse's, not the compatibility classes'): every method and accessor of the
+ * compatibility classes is an own property of each object, so Express's methods on top find `headers`,
+ * `setHeader`, `end` and the rest of the HTTP/2 versions. Methods are class fields (one shape for every
+ * object, no definition call per member); so are the getters whose value is fixed once the object
+ * exists (`stream`, `headers`, `rawHeaders`, the HTTP version); the accessors of live state
+ * (`statusCode`, `headersSent`, `complete`, …), node's symbol-named methods and any member a newer Node
+ * adds are defined on each object. `adapted` names the request properties the request class defines itself.
+ */
+export function pinnedClasses(Request: typeof Http2ServerRequest, Response: typeof Http2ServerResponse, adapted: ReadonlySet<string>): {
+  Request: typeof Http2ServerRequest;
+  Response: typeof Http2ServerResponse;
+} {
+  const request = Request.prototype as unknown as Keyed;
+  const response = Response.prototype as unknown as Keyed;
+  const requestFields = new Set(['_read', 'setTimeout', 'stream', 'headers', 'rawHeaders', 'httpVersionMajor', 'httpVersionMinor', 'httpVersion', ...adapted]);
+  const requestRest = perObjectMembers(Object.getPrototypeOf(request) as object, requestFields);
+  const responseRest = perObjectMembers(response, new Set(['setTrailer', 'addTrailers', 'getHeader', 'getHeaderNames', 'getHeaders', 'hasHeader',
+    'removeHeader', 'setHeader', 'appendHeader', 'flushHeaders', 'writeHead', 'cork', 'uncork', 'write', 'end', 'destroy', 'setTimeout',
+    'createPushResponse', 'writeContinue', 'writeEarlyHints', 'stream', 'writableHighWaterMark']));
+
+  // Read from the prototype at each construction, not copied once: a worker class may wrap one (threads wraps writeHead).
+  class PinnedRequest extends (Request as unknown as Constructor) {
+    _read = request._read;
+    setTimeout = request.setTimeout;
+    stream: unknown = inherited(this, 'stream');
+    headers: unknown = inherited(this, 'headers');
+    rawHeaders: unknown = inherited(this, 'rawHeaders');
+    httpVersionMajor: unknown = inherited(this, 'httpVersionMajor');
+    httpVersionMinor: unknown = inherited(this, 'httpVersionMinor');
+    httpVersion: unknown = inherited(this, 'httpVersion');
+
+    constructor(...args: never[]) {
+      super(...args);
+      defineEach(this, requestRest);
+    }
+  }
+  class PinnedResponse extends (Response as unknown as Constructor) {
+    setTrailer = response.setTrailer;
+    addTrailers = response.addTrailers;
+    getHeader = response.getHeader;
+    getHeaderNames = response.getHeaderNames;
+    getHeaders = response.getHeaders;
+    hasHeader = response.hasHeader;
+    removeHeader = response.removeHeader;
+    setHeader = response.setHeader;
+    appendHeader = response.appendHeader;
+    flushHeaders = response.flushHeaders;
+    writeHead = response.writeHead;
+    cork = response.cork;
+    uncork = response.uncork;
+    write = response.write;
+    end = response.end;
+    destroy = response.destroy;
+    setTimeout = response.setTimeout;
+    createPushResponse = response.createPushResponse;
+    writeContinue = response.writeContinue;
+    writeEarlyHints = response.writeEarlyHints;
+    stream: unknown = inherited(this, 'stream');
+    writableHighWaterMark: unknown = inherited(this, 'writableHighWaterMark');
+
+    constructor(...args: never[]) {
+      super(...args);
+      defineEach(this, responseRest);
+    }
+  }
+  return { Request: PinnedRequest as unknown as typeof Http2ServerRequest, Response: PinnedResponse as unknown as typeof Http2ServerResponse };
+}
+
+/** `proto`'s members that are not `fields`, with their descriptors: what each object gets defined one by one. */
+function perObjectMembers(proto: object, fields: ReadonlySet<string>): (readonly [string | symbol, PropertyDescriptor])[] {
+  return Reflect.ownKeys(proto)
+    .filter((key) => key !== 'constructor' && !fields.has(key as string))
+    .map((key) => [key, Object.getOwnPropertyDescriptor(proto, key)!] as const);
+}
+
+/** What `target` inherits under `key` (a getter of the compatibility class, read once). */
+function inherited(target: object, key: string): unknown {
+  return (target as Keyed)[key];
+}
+
+function defineEach(target: object, members: readonly (readonly [string | symbol, PropertyDescriptor])[]): void {
+  for (let i = 0; i < members.length; i++) Object.defineProperty(target, members[i]![0], members[i]![1]);
+}
