@@ -27,15 +27,17 @@ const sessionFacts = new WeakMap<object, ConnectionFacts>();
  * (~10 µs of CPU per stream, measured: bench/http2/cost.js).
  */
 export function connectionView(stream: ServerHttp2Stream, connection: object): object {
-  const session = stream.session as object;
-  let facts = sessionFacts.get(session);
+  // A stream reset before node built its request has no session any more: node's proxy then reads the
+  // stream itself (the facts are undefined), and there is nothing to keep them for.
+  const session = stream.session as object | undefined;
+  let facts = session && sessionFacts.get(session);
   if (facts === undefined) {
     const socket = connection as Keyed;
     facts = {
       remoteAddress: socket.remoteAddress, remotePort: socket.remotePort, remoteFamily: socket.remoteFamily,
       localAddress: socket.localAddress, localPort: socket.localPort, encrypted: socket.encrypted,
     };
-    sessionFacts.set(session, facts);
+    if (session) sessionFacts.set(session, facts);
   }
   return new Proxy({ ...facts }, new ConnectionView(connection));
 }
