@@ -22,7 +22,7 @@ export function pinnedClasses(Request: typeof Http2ServerRequest, Response: type
   const response = Response.prototype as unknown as Keyed;
   const requestFields = new Set(['_read', 'setTimeout', 'stream', 'headers', 'rawHeaders', 'httpVersionMajor', 'httpVersionMinor', 'httpVersion', ...adapted]);
   const requestRest = perObjectMembers(Object.getPrototypeOf(request) as object, requestFields);
-  const responseRest = perObjectMembers(response, new Set(['setTrailer', 'addTrailers', 'getHeader', 'getHeaderNames', 'getHeaders', 'hasHeader',
+  const responseRest = perObjectMembers(response, new Set<string | symbol>([nodeSymbol(response, 'setHeader'), nodeSymbol(response, 'appendHeader'), nodeSymbol(response, 'begin-send'),'setTrailer', 'addTrailers', 'getHeader', 'getHeaderNames', 'getHeaders', 'hasHeader',
     'removeHeader', 'setHeader', 'appendHeader', 'flushHeaders', 'writeHead', 'cork', 'uncork', 'write', 'end', 'destroy', 'setTimeout',
     'createPushResponse', 'writeContinue', 'writeEarlyHints', 'stream', 'writableHighWaterMark']));
 
@@ -42,7 +42,14 @@ export function pinnedClasses(Request: typeof Http2ServerRequest, Response: type
       defineEach(this, requestRest);
     }
   }
+  // node's symbol-named methods (called as `this[kSetHeader](…)` by the others), found by description.
+  const kSetHeader = nodeSymbol(response, 'setHeader') as typeof SET_HEADER;
+  const kAppendHeader = nodeSymbol(response, 'appendHeader') as typeof APPEND_HEADER;
+  const kBeginSend = nodeSymbol(response, 'begin-send') as typeof BEGIN_SEND;
   class PinnedResponse extends (Response as unknown as Constructor) {
+    [kSetHeader] = response[kSetHeader];
+    [kAppendHeader] = response[kAppendHeader];
+    [kBeginSend] = response[kBeginSend];
     setTrailer = response.setTrailer;
     addTrailers = response.addTrailers;
     getHeader = response.getHeader;
@@ -75,10 +82,20 @@ export function pinnedClasses(Request: typeof Http2ServerRequest, Response: type
 }
 
 /** `proto`'s members that are not `fields`, with their descriptors: what each object gets defined one by one. */
-function perObjectMembers(proto: object, fields: ReadonlySet<string>): (readonly [string | symbol, PropertyDescriptor])[] {
+function perObjectMembers(proto: object, fields: ReadonlySet<string | symbol>): (readonly [string | symbol, PropertyDescriptor])[] {
   return Reflect.ownKeys(proto)
-    .filter((key) => key !== 'constructor' && !fields.has(key as string))
+    .filter((key) => key !== 'constructor' && !fields.has(key))
     .map((key) => [key, Object.getOwnPropertyDescriptor(proto, key)!] as const);
+}
+
+/** Stand-ins that give TypeScript a unique symbol type for each of node's symbols (class field keys). */
+declare const SET_HEADER: unique symbol;
+declare const APPEND_HEADER: unique symbol;
+declare const BEGIN_SEND: unique symbol;
+
+/** The own symbol of `proto` described `description` (a placeholder no object has, if this Node has none: then the member is not pinned, there being none). */
+function nodeSymbol(proto: object, description: string): symbol {
+  return Object.getOwnPropertySymbols(proto).find((key) => key.description === description) ?? Symbol(`pre.absent.${description}`);
 }
 
 /** What `target` inherits under `key` (a getter of the compatibility class, read once). */
