@@ -3,7 +3,7 @@
 //
 //   node bench/http2/cost.js                          # 5 interleaved passes × 3 s, h2load -c 4 -m 16
 //   node bench/http2/cost.js --passes 7 --duration 4 --pin
-//   node bench/http2/cost.js --baseline /tmp/pre-main # also a row for another built checkout (before/after)
+//   node bench/http2/cost.js --baseline /tmp/pre-main # also a row for another built checkout (before/after; repeatable)
 //   node bench/http2/cost.js --cpu-prof /tmp/h2prof   # every server under --cpu-prof (profiles land in DIR)
 //
 // Rows: bare node:http2 (bare-h2.js: `http2.createServer(routes)`, h2c, node's defaults) and `pre -k async
@@ -35,7 +35,7 @@ const { values: opts } = parseArgs({
     streams: { type: 'string', default: '16' },
     path: { type: 'string', default: '/' },
     pin: { type: 'boolean', default: false },
-    baseline: { type: 'string' },
+    baseline: { type: 'string', multiple: true, default: [] },
     'cpu-prof': { type: 'string' },
   },
 });
@@ -67,7 +67,7 @@ function preRow(root, label) {
 }
 
 const rows = [bareRow(), preRow(ROOT, 'pre async -w 1')];
-if (opts.baseline) rows.push(preRow(path.resolve(opts.baseline), `pre async -w 1 (${path.basename(path.resolve(opts.baseline))})`));
+for (const dir of opts.baseline) rows.push(preRow(path.resolve(dir), `pre async -w 1 (${path.basename(path.resolve(dir))})`));
 
 const accepts = (port) => new Promise((resolve) => {
   const socket = net.connect(port, '127.0.0.1');
