@@ -12,9 +12,10 @@
 // row's pass 1, then every row's pass 2, …) so load from elsewhere on the machine hits one pass of each.
 // A pass is one h2load run (`-c 4 -m 16 -t 1 -D S` on 127.0.0.1, Debian's nghttp2-client); its figure is
 // the utime+stime (/proc/PID/stat) the serving process used over the pass ÷ the requests h2load says
-// succeeded. For pre the serving process is the one worker; the master is reported on its own. The ratio
+// succeeded (stime alone is shown too: the kernel's share). For pre the serving process is the one worker; the master is reported on its own. The ratio
 // pre ÷ bare is taken pass by pass (the two ran back to back), then its median and range.
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -76,15 +77,26 @@ const accepts = (port) => new Promise((resolve) => {
 });
 
 const cpuOf = (pid) => procStat(pid)?.cpu ?? NaN;
+const TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout?.trim()) || 100;
+/** stime alone (seconds): the kernel's share (socket reads and writes), which a JS profile does not show. */
+const sysOf = (pid) => {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[12]) / TICKS;
+  } catch {
+    return NaN;
+  }
+};
 
 async function pass(server) {
-  const before = { serving: cpuOf(server.pid), master: server.masterPid ? cpuOf(server.masterPid) : NaN };
+  const before = { serving: cpuOf(server.pid), sys: sysOf(server.pid), master: server.masterPid ? cpuOf(server.masterPid) : NaN };
   const result = await runH2load(`http://127.0.0.1:${server.port}${opts.path}`, load);
-  const after = { serving: cpuOf(server.pid), master: server.masterPid ? cpuOf(server.masterPid) : NaN };
+  const after = { serving: cpuOf(server.pid), sys: sysOf(server.pid), master: server.masterPid ? cpuOf(server.masterPid) : NaN };
   if (result.requests === 0) throw new Error(`${server.row.label}: h2load completed no request`);
   return {
     ...result,
     usPerReq: ((after.serving - before.serving) * 1e6) / result.requests,
+    sysUsPerReq: ((after.sys - before.sys) * 1e6) / result.requests,
     masterUsPerReq: ((after.master - before.master) * 1e6) / result.requests,
   };
 }
@@ -118,11 +130,11 @@ const fmt = (values, digits = 2) => {
 };
 const bare = servers[0];
 console.log(`\nh2load -c ${load.connections} -m ${load.streams} -t 1 -D ${load.durationS} http://127.0.0.1:PORT${opts.path}; ${passes} interleaved passes${opts.pin ? ', pinned' : ', unpinned'}; median (range)\n`);
-console.log('| server | µs/req (serving process) | pre ÷ bare, pass by pass | master µs/req | req/s | errors |');
-console.log('|---|---:|---:|---:|---:|---:|');
+console.log('| server | µs/req (serving process) | of which kernel (stime) | pre ÷ bare, pass by pass | master µs/req | req/s | errors |');
+console.log('|---|---:|---:|---:|---:|---:|---:|');
 for (const server of servers) {
   const ratios = server === bare ? [] : server.passes.map((p, i) => p.usPerReq / bare.passes[i].usPerReq);
-  console.log(`| ${server.row.label} | ${fmt(server.passes.map((p) => p.usPerReq))} | ${ratios.length ? fmt(ratios) : '–'} | ${server.masterPid ? fmt(server.passes.map((p) => p.masterUsPerReq)) : '–'} | ${fmt(server.passes.map((p) => p.rps), 0)} | ${server.passes.reduce((n, p) => n + p.errors, 0)} |`);
+  console.log(`| ${server.row.label} | ${fmt(server.passes.map((p) => p.usPerReq))} | ${fmt(server.passes.map((p) => p.sysUsPerReq))} | ${ratios.length ? fmt(ratios) : '–'} | ${server.masterPid ? fmt(server.passes.map((p) => p.masterUsPerReq)) : '–'} | ${fmt(server.passes.map((p) => p.rps), 0)} | ${server.passes.reduce((n, p) => n + p.errors, 0)} |`);
 }
 if (opts['cpu-prof']) {
   console.log(`\nProfiles in ${opts['cpu-prof']} (CPU.*.PID.*.cpuprofile): ${servers.map((s) => `${s.row.label} ${s.pid}, ${s.passes.reduce((n, p) => n + p.requests, 0)} requests measured + a warm-up pass`).join('; ')}`);

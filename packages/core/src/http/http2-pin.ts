@@ -30,12 +30,12 @@ export function pinnedClasses(Request: typeof Http2ServerRequest, Response: type
   class PinnedRequest extends (Request as unknown as Constructor) {
     _read = request._read;
     setTimeout = request.setTimeout;
-    stream: unknown = inherited(this, 'stream');
-    headers: unknown = inherited(this, 'headers');
-    rawHeaders: unknown = inherited(this, 'rawHeaders');
-    httpVersionMajor: unknown = inherited(this, 'httpVersionMajor');
-    httpVersionMinor: unknown = inherited(this, 'httpVersionMinor');
-    httpVersion: unknown = inherited(this, 'httpVersion');
+    stream: unknown = (this as Keyed).stream;
+    headers: unknown = (this as Keyed).headers;
+    rawHeaders: unknown = (this as Keyed).rawHeaders;
+    httpVersionMajor: unknown = (this as Keyed).httpVersionMajor;
+    httpVersionMinor: unknown = (this as Keyed).httpVersionMinor;
+    httpVersion: unknown = (this as Keyed).httpVersion;
 
     constructor(...args: never[]) {
       super(...args);
@@ -70,8 +70,8 @@ export function pinnedClasses(Request: typeof Http2ServerRequest, Response: type
     createPushResponse = response.createPushResponse;
     writeContinue = response.writeContinue;
     writeEarlyHints = response.writeEarlyHints;
-    stream: unknown = inherited(this, 'stream');
-    writableHighWaterMark: unknown = inherited(this, 'writableHighWaterMark');
+    stream: unknown = (this as Keyed).stream;
+    writableHighWaterMark: unknown = (this as Keyed).writableHighWaterMark;
 
     constructor(...args: never[]) {
       super(...args);
@@ -96,11 +96,6 @@ declare const BEGIN_SEND: unique symbol;
 /** The own symbol of `proto` described `description` (a placeholder no object has, if this Node has none: then the member is not pinned, there being none). */
 function nodeSymbol(proto: object, description: string): symbol {
   return Object.getOwnPropertySymbols(proto).find((key) => key.description === description) ?? Symbol(`pre.absent.${description}`);
-}
-
-/** What `target` inherits under `key` (a getter of the compatibility class, read once). */
-function inherited(target: object, key: string): unknown {
-  return (target as Keyed)[key];
 }
 
 function defineEach(target: object, members: readonly (readonly [string | symbol, PropertyDescriptor])[]): void {
