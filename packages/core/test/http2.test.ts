@@ -126,6 +126,18 @@ describe('http2CompatClasses (over a real node:http2 connection)', () => {
     expect(typeof seen.host).toBe('string');
   });
 
+  it('a CONNECT still goes to node (405 without a connect listener), not to the app', async () => {
+    let called = 0;
+    const client = await serve(true, (_req, res) => {
+      called++;
+      res.end();
+    });
+    const res = await request(client, { ':method': 'CONNECT', ':authority': 'example.com:443' });
+    const after = await request(client, { ':path': '/' });
+    client.close();
+    expect([res.status, after.status, called]).toEqual([405, 200, 1]);
+  });
+
   it("req.socket: a per-stream view (its own address facts, kept after close), the connection's socket for the rest", async () => {
     const views: { socket: net.Socket; remote: unknown; isSocket: boolean; on: unknown; has: boolean }[] = [];
     const client = await serve(true, (req, res) => {

@@ -51,6 +51,9 @@ const ADAPTED: ReadonlySet<string> = new Set(['method', 'url', 'scheme', 'author
 
 /** Takes the pseudo-headers out of `headers` and `rawHeaders`; adds `host` and `transfer-encoding` where HTTP/1.1 would have them. */
 function adaptHeaders(req: Http2ServerRequest): void {
+  // node reads `:method` from these headers after building the request, to send a CONNECT to 'connect'
+  // (405 without a listener) rather than to the app: left as they are.
+  if (req.method === 'CONNECT') return;
   const headers = req.headers as Record<string, string | string[] | undefined>;
   const raw = req.rawHeaders;
   let pseudo = 0;
