@@ -8,11 +8,12 @@ type Constructor = new (...args: never[]) => Keyed;
  * (`Object.setPrototypeOf(req, app.request)`, whose chain is http.IncomingMessage's and
  * http.ServerResponse's, not the compatibility classes'): every method and accessor of the
  * compatibility classes is an own property of each object, so Express's methods on top find `headers`,
- * `setHeader`, `end` and the rest of the HTTP/2 versions. Methods are class fields (one shape for every
- * object, no definition call per member); so are the getters whose value is fixed once the object
- * exists (`stream`, `headers`, `rawHeaders`, the HTTP version); the accessors of live state
- * (`statusCode`, `headersSent`, `complete`, …), node's symbol-named methods and any member a newer Node
- * adds are defined on each object. `adapted` names the request properties the request class defines itself.
+ * `setHeader`, `end` and the rest of the HTTP/2 versions. Methods (node's symbol-named ones too) are
+ * class fields: one shape for every object, no definition call per member; so are the getters whose
+ * value is fixed once the object exists (`stream`, `headers`, `rawHeaders`, the HTTP version). The
+ * accessors of live state (`statusCode`, `headersSent`, `complete`, …) and any member a newer Node adds
+ * are defined on each object (~300 ns each on Node 20: most of what HTTP/2 costs pre per stream, see
+ * docs/architecture.md). `adapted` names the request properties the request class defines itself.
  */
 export function pinnedClasses(Request: typeof Http2ServerRequest, Response: typeof Http2ServerResponse, adapted: ReadonlySet<string>): {
   Request: typeof Http2ServerRequest;
@@ -20,11 +21,17 @@ export function pinnedClasses(Request: typeof Http2ServerRequest, Response: type
 } {
   const request = Request.prototype as unknown as Keyed;
   const response = Response.prototype as unknown as Keyed;
-  const requestFields = new Set(['_read', 'setTimeout', 'stream', 'headers', 'rawHeaders', 'httpVersionMajor', 'httpVersionMinor', 'httpVersion', ...adapted]);
+  // node's symbol-named methods (called as `this[kSetHeader](…)` by the others), found by description.
+  const kSetHeader = nodeSymbol(response, 'setHeader') as typeof SET_HEADER;
+  const kAppendHeader = nodeSymbol(response, 'appendHeader') as typeof APPEND_HEADER;
+  const kBeginSend = nodeSymbol(response, 'begin-send') as typeof BEGIN_SEND;
+  // What the classes below hold as fields; every other member is defined on each object.
+  const requestFields = new Set<string | symbol>(['_read', 'setTimeout', 'stream', 'headers', 'rawHeaders', 'httpVersionMajor', 'httpVersionMinor', 'httpVersion', ...adapted]);
+  const responseFields = new Set<string | symbol>([kSetHeader, kAppendHeader, kBeginSend, 'setTrailer', 'addTrailers', 'getHeader', 'getHeaderNames',
+    'getHeaders', 'hasHeader', 'removeHeader', 'setHeader', 'appendHeader', 'flushHeaders', 'writeHead', 'cork', 'uncork', 'write', 'end',
+    'destroy', 'setTimeout', 'createPushResponse', 'writeContinue', 'writeEarlyHints', 'stream', 'writableHighWaterMark']);
   const requestRest = perObjectMembers(Object.getPrototypeOf(request) as object, requestFields);
-  const responseRest = perObjectMembers(response, new Set<string | symbol>([nodeSymbol(response, 'setHeader'), nodeSymbol(response, 'appendHeader'), nodeSymbol(response, 'begin-send'),'setTrailer', 'addTrailers', 'getHeader', 'getHeaderNames', 'getHeaders', 'hasHeader',
-    'removeHeader', 'setHeader', 'appendHeader', 'flushHeaders', 'writeHead', 'cork', 'uncork', 'write', 'end', 'destroy', 'setTimeout',
-    'createPushResponse', 'writeContinue', 'writeEarlyHints', 'stream', 'writableHighWaterMark']));
+  const responseRest = perObjectMembers(response, responseFields);
 
   // Read from the prototype at each construction, not copied once: a worker class may wrap one (threads wraps writeHead).
   class PinnedRequest extends (Request as unknown as Constructor) {
@@ -42,10 +49,6 @@ export function pinnedClasses(Request: typeof Http2ServerRequest, Response: type
       defineEach(this, requestRest);
     }
   }
-  // node's symbol-named methods (called as `this[kSetHeader](…)` by the others), found by description.
-  const kSetHeader = nodeSymbol(response, 'setHeader') as typeof SET_HEADER;
-  const kAppendHeader = nodeSymbol(response, 'appendHeader') as typeof APPEND_HEADER;
-  const kBeginSend = nodeSymbol(response, 'begin-send') as typeof BEGIN_SEND;
   class PinnedResponse extends (Response as unknown as Constructor) {
     [kSetHeader] = response[kSetHeader];
     [kAppendHeader] = response[kAppendHeader];
