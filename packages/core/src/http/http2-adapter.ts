@@ -1,37 +1,61 @@
-import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
+import type { IncomingHttpHeaders, Http2ServerRequest, Http2ServerResponse, ServerHttp2Stream } from 'node:http2';
+import type { Socket } from 'node:net';
+import { connectionView } from './http2-connection-view.js';
+import { pinnedClasses } from './http2-pin.js';
 
-/** What the access log, hooks and fetch apps read of a stream's connection. */
-const CONNECTION_FACTS = ['remoteAddress', 'remotePort', 'remoteFamily', 'localAddress', 'localPort', 'encrypted'] as const;
-
-/** Compatibility-API properties whose getters read a pseudo-header. */
-const PSEUDO_PROPERTIES = [['method', ':method'], ['url', ':path'], ['scheme', ':scheme'], ['authority', ':authority']] as const;
+/** The classes node:http2's createServer builds each stream's request and response from (its options of the same names). */
+export interface Http2CompatClasses {
+  readonly Http2ServerRequest: typeof Http2ServerRequest;
+  readonly Http2ServerResponse: typeof Http2ServerResponse;
+}
 
 /**
- * What an app sees of an HTTP/2 request through node's compatibility API, made to look like HTTP/1.1
- * where it matters to unmodified apps: the pseudo-headers (`:method`, `:path`, `:scheme`,
- * `:authority`) leave `headers` and `rawHeaders` (a fetch `Headers` refuses such names, and apps that
- * copy headers would forward them), `:authority` becomes `host` when the client sent no Host, and a
- * body sent without Content-Length carries `transfer-encoding: chunked` (the one synthetic header).
+ * Subclasses of node's compatibility classes that make what an app sees of an HTTP/2 request look like
+ * HTTP/1.1 where it matters to unmodified apps, done as node builds each object (no per-request work in
+ * the request listener):
+ * - the pseudo-headers (`:method`, `:path`, `:scheme`, `:authority`) leave `headers` and `rawHeaders`
+ *   (a fetch `Headers` refuses such names, and apps that copy headers would forward them); `method`,
+ *   `url`, `scheme` and `authority` become own writable properties (Express rewrites `url`);
+ * - `:authority` becomes `host` when the client sent no Host, and a body sent without Content-Length
+ *   carries `transfer-encoding: chunked` (the one synthetic header);
+ * - `req.socket` and `req.connection` are a per-stream view of the shared connection (http2-connection-view.ts).
+ * With `pin` (node listeners, which may swap prototypes as Express does), every member of the
+ * compatibility classes is also an own property of each object (http2-pin.ts).
  * What stays different: `req.httpVersion` is '2.0'; connection-specific headers (Connection,
- * Keep-Alive, Transfer-Encoding, Upgrade) do not exist; `req.socket` is a per-stream view of the
- * connection shared by every stream on it (reads go to the connection; addresses set on it stay with the stream).
+ * Keep-Alive, Transfer-Encoding, Upgrade) do not exist.
  */
-export function adaptHttp2Request(req: Http2ServerRequest): void {
+export function http2CompatClasses(http2: typeof import('node:http2'), { pin }: { pin: boolean }): Http2CompatClasses {
+  const readSocket = Object.getOwnPropertyDescriptor(http2.Http2ServerRequest.prototype, 'socket')!.get!;
+  class AdaptedRequest extends http2.Http2ServerRequest {
+    // Class fields are defined, not assigned (assigning `method` or `url` would call node's setters, which
+    // write the pseudo-header), in one order: every request has one shape. Read before adaptHeaders.
+    override method = this.headers[':method']!;
+    override url = this.headers[':path']!;
+    override scheme = this.headers[':scheme']!;
+    override authority = this.headers[':authority']!;
+    override socket = connectionView(this.stream, readSocket.call(this) as object) as Socket;
+    override connection = this.socket;
+
+    constructor(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, options: object | undefined, rawHeaders: string[]) {
+      super(stream, headers, options as ConstructorParameters<typeof http2.Http2ServerRequest>[2], rawHeaders);
+      adaptHeaders(this);
+    }
+  }
+  if (!pin) return { Http2ServerRequest: AdaptedRequest, Http2ServerResponse: http2.Http2ServerResponse };
+  const pinned = pinnedClasses(AdaptedRequest, http2.Http2ServerResponse, ADAPTED);
+  return { Http2ServerRequest: pinned.Request, Http2ServerResponse: pinned.Response };
+}
+
+/** The request properties AdaptedRequest defines itself. */
+const ADAPTED: ReadonlySet<string> = new Set(['method', 'url', 'scheme', 'authority', 'socket', 'connection']);
+
+/** Takes the pseudo-headers out of `headers` and `rawHeaders`; adds `host` and `transfer-encoding` where HTTP/1.1 would have them. */
+function adaptHeaders(req: Http2ServerRequest): void {
+  // node reads `:method` from these headers after building the request, to send a CONNECT to 'connect'
+  // (405 without a listener) rather than to the app: left as they are.
+  if (req.method === 'CONNECT') return;
   const headers = req.headers as Record<string, string | string[] | undefined>;
   const raw = req.rawHeaders;
-  const authority = headers[':authority'];
-  // node's getters read these from `headers`: keep them as plain (writable: Express rewrites url) properties first.
-  for (const [name, header] of PSEUDO_PROPERTIES) {
-    Object.defineProperty(req, name, { value: headers[header], writable: true, configurable: true, enumerable: true });
-  }
-  // Each stream its own view of the shared connection: forwarded headers (forwarded.ts) set the client's
-  // address and scheme per request, and streams of one proxy connection may come from different clients.
-  const connection = req.socket as unknown as Record<(typeof CONNECTION_FACTS)[number], unknown>;
-  const view = Object.create(connection) as object;
-  // Kept from now: node's proxy reads the stream's connection, which is gone once the stream closes (access log time).
-  for (const name of CONNECTION_FACTS) Object.defineProperty(view, name, { value: connection[name], writable: true, configurable: true });
-  Object.defineProperty(req, 'socket', { value: view, writable: true, configurable: true });
-  Object.defineProperty(req, 'connection', { value: view, writable: true, configurable: true });
   let pseudo = 0;
   while (pseudo < raw.length && raw[pseudo]!.charCodeAt(0) === 0x3a /* : */) pseudo += 2;
   if (pseudo > 0) raw.splice(0, pseudo);
@@ -40,6 +64,7 @@ export function adaptHttp2Request(req: Http2ServerRequest): void {
   delete headers[':scheme'];
   delete headers[':authority'];
   delete headers[':protocol'];
+  const authority = req.authority;
   if (headers.host === undefined && typeof authority === 'string') {
     headers.host = authority;
     raw.push('host', authority);
@@ -50,31 +75,4 @@ export function adaptHttp2Request(req: Http2ServerRequest): void {
     headers['transfer-encoding'] = 'chunked';
     raw.push('transfer-encoding', 'chunked');
   }
-}
-
-/** Every method and accessor of a compatibility class, from its prototype up to (not including) the stream base. */
-function ownDescriptors(proto: object): [string | symbol, PropertyDescriptor][] {
-  return Reflect.ownKeys(proto)
-    .filter((key) => key !== 'constructor')
-    .map((key) => [key, Object.getOwnPropertyDescriptor(proto, key)!]);
-}
-
-/**
- * The compatibility classes' descriptors, read from the first stream's own objects (their classes are
- * not exported under a stable path, and importing node:http2 would load TLS into every worker).
- */
-let descriptors: { request: [string | symbol, PropertyDescriptor][]; response: [string | symbol, PropertyDescriptor][] } | null = null;
-
-/**
- * Makes a compatibility request and response keep working when an app swaps their prototypes, as
- * Express does (`Object.setPrototypeOf(req, app.request)`, whose chain is http.IncomingMessage's and
- * http.ServerResponse's, not the compatibility classes'): their own methods and accessors are copied
- * onto the objects, so Express's methods on top find `headers`, `setHeader`, `end` and the rest of the
- * HTTP/2 versions. This is pre's adapter for node listeners on HTTP/2; it costs a few dozen property
- * definitions per stream, only on HTTP/2.
- */
-export function pinHttp2Prototypes(req: Http2ServerRequest, res: Http2ServerResponse): void {
-  descriptors ??= { request: ownDescriptors(Object.getPrototypeOf(req) as object), response: ownDescriptors(Object.getPrototypeOf(res) as object) };
-  for (const [key, descriptor] of descriptors.request) if (!Object.prototype.hasOwnProperty.call(req, key)) Object.defineProperty(req, key, descriptor);
-  for (const [key, descriptor] of descriptors.response) if (!Object.prototype.hasOwnProperty.call(res, key)) Object.defineProperty(res, key, descriptor);
 }

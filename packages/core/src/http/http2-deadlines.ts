@@ -35,14 +35,16 @@ export function enforceHttp2Deadlines(server: Http2Server, options: Http2Deadlin
       timer = ms > 0 ? setTimeout(closeSession, ms, session) : null;
     };
     idleFor(headersTimeoutMs || keepaliveMs);
-    session.on('stream', (stream) => {
+    // One listener per session for all its streams; a stream emits 'close' once (`on`: no wrapper per stream).
+    const streamClosed = (): void => {
+      if (--open > 0) return;
+      if (keepaliveMs > 0) idleFor(keepaliveMs);
+      else setImmediate(closeSession, session); // not from inside nghttp2's frame processing
+    };
+    session.on('stream', (stream: ServerHttp2Stream) => {
       open++;
-      idleFor(0);
-      stream.once('close', () => {
-        if (--open > 0) return;
-        if (keepaliveMs > 0) idleFor(keepaliveMs);
-        else setImmediate(closeSession, session); // not from inside nghttp2's frame processing
-      });
+      if (timer) idleFor(0);
+      stream.on('close', streamClosed);
     });
     session.once('close', () => idleFor(0));
   });

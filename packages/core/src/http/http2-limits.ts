@@ -58,7 +58,7 @@ function headerListSize(method: string, url: string, rawHeaders: readonly string
 /**
  * pre's request limits on one HTTP/2 stream, as on HTTP/1.1: a header list over
  * http2_max_header_list_size, too many or too large header fields are 431, a long `:path` 414, a repeated single header 400, an invalid `:authority`/Host 400. Run after
- * `adaptHttp2Request`, so `rawHeaders` holds the regular fields only. Framing (Transfer-Encoding) does
+ * the request class's adaptation (http2-adapter.ts), so `rawHeaders` holds the regular fields only. Framing (Transfer-Encoding) does
  * not exist in HTTP/2: nghttp2 refuses connection-specific fields itself.
  */
 export function checkHttp2Request(req: Pick<Http2ServerRequest, 'method' | 'url' | 'rawHeaders' | 'headers'>, limits: Http2Limits): RequestRejection | null {
@@ -94,23 +94,25 @@ export function boundClientResets(server: Http2Server, log: Logger): void {
     let opened = 0;
     let reset = 0;
     let ending = false;
+    // One listener per session for all its streams; a stream emits 'close' once (`on`: no wrapper per stream).
+    function streamClosed(this: ServerHttp2Stream): void {
+      // Reset before pre answered: by the client (an answered stream closes with NO_ERROR, 0).
+      if (this.rstCode === 0 || this.headersSent) return;
+      if (++reset <= RESET_ALLOWANCE || reset * 2 <= opened || ending) return;
+      ending = true;
+      log.warning(`Closing an HTTP/2 connection from ${session.socket?.remoteAddress ?? 'unknown'}: the client reset ${reset} of ${opened} streams (rapid reset)`);
+      // No more reading: the frames already read are all that this connection costs.
+      socket?.destroy();
+      // Not from inside nghttp2's frame processing: destroying a session there aborts Node 20 (node_http2.cc CheckAllocatedSize).
+      setImmediate(() => {
+        if (session.destroyed) return;
+        session.goaway(0xb /* ENHANCE_YOUR_CALM */);
+        session.destroy();
+      });
+    }
     session.on('stream', (stream: ServerHttp2Stream) => {
       opened++;
-      stream.once('close', () => {
-        // Reset before pre answered: by the client (an answered stream closes with NO_ERROR, 0).
-        if (stream.rstCode === 0 || stream.headersSent) return;
-        if (++reset <= RESET_ALLOWANCE || reset * 2 <= opened || ending) return;
-        ending = true;
-        log.warning(`Closing an HTTP/2 connection from ${session.socket?.remoteAddress ?? 'unknown'}: the client reset ${reset} of ${opened} streams (rapid reset)`);
-        // No more reading: the frames already read are all that this connection costs.
-        socket?.destroy();
-        // Not from inside nghttp2's frame processing: destroying a session there aborts Node 20 (node_http2.cc CheckAllocatedSize).
-        setImmediate(() => {
-          if (session.destroyed) return;
-          session.goaway(0xb /* ENHANCE_YOUR_CALM */);
-          session.destroy();
-        });
-      });
+      stream.on('close', streamClosed);
     });
   });
 }

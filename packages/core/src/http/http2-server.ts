@@ -6,6 +6,7 @@ import type { TLSSocket, TlsOptions } from 'node:tls';
 import { PreError } from '../errors.js';
 import type { HttpProtocol, Settings } from '../settings/registry.js';
 import type { HttpDrain } from './drain.js';
+import { http2CompatClasses } from './http2-adapter.js';
 import { Http2Drain } from './http2-drain.js';
 import { enforceHttp2Deadlines } from './http2-deadlines.js';
 import { boundClientResets, http2ServerOptions } from './http2-limits.js';
@@ -59,7 +60,10 @@ export function createHttp2Front(served: ServedApp, drain: HttpDrain, http1: Htt
   }
   // The same listener as HTTP/1.1: node's compatibility objects stand in for IncomingMessage/ServerResponse (see request-listener.ts).
   const onRequest = createRequestListener(served, { scheme: tls ? 'https' : 'http' }) as unknown as (req: Http2ServerRequest, res: Http2ServerResponse) => void;
-  const http2 = http2Module().createServer(http2ServerOptions(settings), onRequest);
+  const node = http2Module();
+  // Node listeners may swap the request's prototype (Express): pinned classes; fetch apps only read through the adapter.
+  const classes = http2CompatClasses(node, { pin: served.app.shape === 'node' });
+  const http2 = node.createServer({ ...http2ServerOptions(settings), ...classes }, onRequest);
   const headersTimeoutMs = settings.headers_timeout * 1000;
   enforceHttp2Deadlines(http2, {
     headersTimeoutMs,

@@ -6,7 +6,6 @@ import type { RequestInfo } from '../hooks.js';
 import { countResponseBytes, nodeAccessLogEntry } from './access-entry.js';
 import { contentLengthRejection, declaredContentLength } from './body-limit.js';
 import { ForwardedHeaders } from './forwarded.js';
-import { adaptHttp2Request, pinHttp2Prototypes } from './http2-adapter.js';
 import { limitHttp2Body } from './http2-body-limit.js';
 import { checkHttp2Request } from './http2-limits.js';
 import { requestEnded, type RequestTracker } from './drain.js';
@@ -57,8 +56,6 @@ export function createRequestListener(served: ServedApp, options: RequestListene
   const closeAfterResponse = settings.keepalive === 0;
   const forwarded = new ForwardedHeaders(settings);
   const bodyLimit = settings.limit_request_body;
-  // Node listeners may swap the request's prototype (Express); fetch apps only read through the adapter.
-  const pinPrototypes = app.shape === 'node';
   const tracker = options.tracker ?? null;
 
   // Without an access log, metrics or hooks a finished request is only counted: one listener shared by
@@ -111,14 +108,10 @@ export function createRequestListener(served: ServedApp, options: RequestListene
   };
 
   return function onRequest(req, res) {
-    // Node's HTTP/2 compatibility API (Http2ServerRequest/Response) arrives here too: one stream each.
+    // Node's HTTP/2 compatibility API arrives here too, one stream each, already adapted (http2-adapter.ts).
     // (An HTTP/1 request line may say HTTP/2.0 too: checkRequest answers that one with 505; it has no stream.)
     const http2 = req.httpVersionMajor === 2 && (req as { stream?: unknown }).stream !== undefined;
-    if (http2) {
-      adaptHttp2Request(req as unknown as Http2ServerRequest);
-      if (pinPrototypes) pinHttp2Prototypes(req as unknown as Http2ServerRequest, res as unknown as Http2ServerResponse);
-    }
-    else {
+    if (!http2) {
       tracker?.requestStarted(req, res);
       // A request pipelined behind a refused one: its connection closes after the refusal; the app never sees it.
       if (isRefused(req.socket)) {
